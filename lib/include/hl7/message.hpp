@@ -1,0 +1,124 @@
+// One parsed HL7 v2 message: delimiters, segments as views into the input, edits, ER7 output.
+//
+// A Message refers to the bytes it was parsed from and copies nothing; keep them alive as long as
+// the message (or use parse_copy). Segments that an edit changes get storage of their own, so
+// re-encoding writes the untouched segments exactly as they came in.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hl7/error.hpp"
+
+namespace hl7 {
+
+// The encoding characters. 0 means "not in use": MSH-2 may be shorter than four characters.
+struct Delimiters {
+    char field = '|';
+    char component = '^';
+    char repetition = '~';
+    char escape = '\\';
+    char subcomponent = '&';
+    char truncation = 0;  // the fifth MSH-2 character of v2.7+; never splits anything
+
+    // MSH-2 as it would be written for these delimiters.
+    std::string encoding_characters() const;
+    bool operator==(const Delimiters&) const = default;
+};
+
+// How a segment ended in the input.
+enum class SegmentEnd : std::uint8_t { none, cr, lf, crlf };
+
+// How segments end on output; `keep` writes each segment's original ending.
+enum class SegmentEndStyle : std::uint8_t { keep, cr, lf, crlf };
+
+// Reads MSH-1 and MSH-2 (or FHS/BHS-1 and -2) from the start of a header segment.
+// Notes about unusual but accepted encoding characters are appended to `notes`.
+Result<Delimiters> read_delimiters(std::string_view header_segment, Diagnostics* notes = nullptr);
+
+class Message {
+public:
+    Message() = default;
+    Message(Message&&) noexcept = default;
+    Message& operator=(Message&&) noexcept = default;
+    Message(const Message&) = delete;
+    Message& operator=(const Message&) = delete;
+
+    // Parses one message starting with "MSH". `text` must outlive the message.
+    static Result<Message> parse(std::string_view text, Diagnostics* notes = nullptr);
+    // Same, but the message keeps its own copy of the text.
+    static Result<Message> parse_copy(std::string text, Diagnostics* notes = nullptr);
+    // Re-parses into this object, reusing its allocations (the streaming hot path).
+    std::optional<Diagnostic> assign(std::string_view text, Diagnostics* notes = nullptr);
+
+    const Delimiters& delimiters() const { return delimiters_; }
+    std::string_view original_text() const { return original_; }
+
+    std::size_t size() const { return segments_.size(); }
+    bool empty() const { return segments_.empty(); }
+    // Text of segment i (0-based) without its terminator.
+    std::string_view segment(std::size_t i) const { return segments_[i].text; }
+    SegmentEnd segment_end(std::size_t i) const { return segments_[i].end; }
+    // Byte offset of segment i in the original text (of the original segment if it was edited).
+    std::uint32_t segment_offset(std::size_t i) const { return segments_[i].offset; }
+    std::string_view segment_id(std::size_t i) const;
+    // Index of the n-th (1-based) segment with this ID, if there is one.
+    std::optional<std::size_t> find_segment(std::string_view id, std::size_t occurrence = 1) const;
+
+    // Edits. Segment text is ER7 without terminator, encoded with this message's delimiters.
+    void replace_segment(std::size_t i, std::string text);
+    void insert_segment(std::size_t before, std::string text);
+    void remove_segment(std::size_t i);
+    bool modified() const { return modified_; }
+
+    // Appends the message as ER7. An unmodified message with `keep` (or with the style its input
+    // used throughout) is written byte for byte as it came in.
+    void write_er7(std::string& out, SegmentEndStyle style = SegmentEndStyle::keep) const;
+    std::string to_er7(SegmentEndStyle style = SegmentEndStyle::keep) const;
+
+    // A short description of repairs made while reading (line ends other than CR, blank lines).
+    bool had_blank_lines() const { return blank_lines_ > 0; }
+    bool uses_only(SegmentEnd end) const;
+
+private:
+    struct SegmentSlot {
+        std::string_view text;
+        std::uint32_t offset = 0;
+        SegmentEnd end = SegmentEnd::cr;
+    };
+    std::string_view store(std::string text);
+
+    std::string_view original_;
+    Delimiters delimiters_;
+    std::vector<SegmentSlot> segments_;
+    std::deque<std::string> owned_;  // deque: adding storage never moves what views point at
+    std::uint32_t blank_lines_ = 0;
+    bool modified_ = false;
+};
+
+// Field navigation on one segment's text. Field numbers follow HL7: for MSH, FHS and BHS field 1
+// is the field separator itself and field 2 the encoding characters (both atomic).
+bool is_header_segment(std::string_view segment_text);
+
+// Text of field `number` (1-based), or nullopt when the segment has fewer fields.
+std::optional<std::string_view> field_text(std::string_view segment_text, const Delimiters& delimiters,
+                                           int number);
+// The highest field number present (0 for a bare segment ID).
+int field_count(std::string_view segment_text, const Delimiters& delimiters);
+
+// The n-th (1-based) part of `text` split at `separator`, or nullopt when there are fewer parts.
+// A separator of 0 (not in use) means the whole text is part 1.
+std::optional<std::string_view> nth_part(std::string_view text, char separator, int n);
+int count_parts(std::string_view text, char separator);
+
+// Returns `text` with its n-th part (1-based) replaced, adding empty parts when there are fewer.
+std::string replace_part(std::string_view text, char separator, int n, std::string_view part);
+// Returns `text` without its n-th part (and one separator); unchanged when there are fewer parts.
+std::string remove_part(std::string_view text, char separator, int n);
+
+}  // namespace hl7

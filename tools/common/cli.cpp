@@ -1,0 +1,77 @@
+// CLI11 glue: program-named messages, usage errors remapped to exit 2, common options.
+#include "common/cli.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "common/exit_codes.hpp"
+
+#ifndef HL7KIT_VERSION
+#define HL7KIT_VERSION "0.0.0"
+#endif
+
+namespace hl7::cli {
+
+Cli::Cli(std::string name, std::string description)
+    : app_(std::move(description), name), reporter_(name), name_(std::move(name)) {
+    app_.set_version_flag("--version", name_ + " (hl7kit) " HL7KIT_VERSION);
+    app_.add_flag("--show-values", show_values_,
+                  "Show message values in diagnostics (they may be patient data; off by default)");
+    app_.add_flag("-v,--verbose", verbose_, "Also report notes: repairs such as LF line ends or MLLP framing");
+    choices(app_.add_option("--completion", completion_shell_, "Print a completion script for SHELL and exit")
+                ->type_name("SHELL")
+                ->group(""),
+            {"bash", "zsh", "fish"});
+    app_.get_formatter()->column_width(30);
+}
+
+CLI::Option* Cli::choices(CLI::Option* option, std::vector<std::string> values) {
+    option->check(CLI::IsMember(values));
+    choices_[option] = std::move(values);
+    return option;
+}
+
+CLI::Option* Cli::file(CLI::Option* option) {
+    files_.push_back(option);
+    return option;
+}
+
+std::optional<int> Cli::parse(int argc, char** argv) {
+    try {
+        app_.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app_.help() << std::flush;
+        return exit_ok;
+    } catch (const CLI::CallForAllHelp&) {
+        std::cout << app_.help("", CLI::AppFormatMode::All) << std::flush;
+        return exit_ok;
+    } catch (const CLI::CallForVersion&) {
+        std::cout << app_.version() << '\n' << std::flush;
+        return exit_ok;
+    } catch (const CLI::ParseError& e) {
+        // CLI11 would exit 100-127 without naming the program; usage errors are 2 here.
+        reporter_.error(e.what());
+        std::string hint = "Try '" + name_ + " --help' for more information.\n";
+        if (::write(2, hint.data(), hint.size()) < 0) { /* stderr is gone: nothing to do */ }
+        return exit_usage;
+    }
+    if (!completion_shell_.empty()) {
+        std::cout << completion_script(completion_shell_) << std::flush;
+        return std::cout ? exit_ok : exit_io;
+    }
+    reporter_.set_show_values(show_values_);
+    reporter_.set_verbose(verbose_);
+    return std::nullopt;
+}
+
+bool use_color(const std::string& when, int fd) {
+    if (when == "always") return true;
+    if (when == "never") return false;
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color && *no_color) return false;
+    return ::isatty(fd) == 1;
+}
+
+}  // namespace hl7::cli

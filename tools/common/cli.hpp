@@ -1,0 +1,48 @@
+// Command-line set-up shared by the tools: common options, usage errors as exit 2, completions.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/diagnostics.hpp"
+
+namespace hl7::cli {
+
+class Cli {
+public:
+    Cli(std::string name, std::string description);
+
+    CLI::App& app() { return app_; }
+    Reporter& reporter() { return reporter_; }
+
+    // Restricts an option to fixed values and lists them in the completions.
+    CLI::Option* choices(CLI::Option* option, std::vector<std::string> values);
+    // Marks an option (or positional) whose value is a file name, for completions.
+    CLI::Option* file(CLI::Option* option);
+
+    // Parses the command line. Returns an exit status when the tool should stop now (help,
+    // version, completion script printed, or a usage error reported), nullopt to go on.
+    std::optional<int> parse(int argc, char** argv);
+
+    // Completion scripts generated from the option definitions: "bash", "zsh" or "fish".
+    std::string completion_script(const std::string& shell) const;
+
+private:
+    CLI::App app_;
+    Reporter reporter_;
+    std::string name_;
+    bool show_values_ = false;
+    bool verbose_ = false;
+    std::string completion_shell_;
+    std::map<const CLI::Option*, std::vector<std::string>> choices_;
+    std::vector<const CLI::Option*> files_;
+};
+
+// Whether to colour output on `fd`: --color=always|never|auto; auto means a terminal and no
+// NO_COLOR in the environment.
+bool use_color(const std::string& when, int fd);
+
+}  // namespace hl7::cli

@@ -1,0 +1,42 @@
+// One format for every diagnostic: "tool: file:message N:PATH: severity: text (byte B)".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "hl7/error.hpp"
+
+namespace hl7::cli {
+
+class Reporter {
+public:
+    explicit Reporter(std::string tool) : tool_(std::move(tool)) {}
+
+    void set_show_values(bool on) { show_values_ = on; }
+    void set_verbose(bool on) { verbose_ = on; }
+    void set_quiet(bool on) { quiet_ = on; }
+    bool verbose() const { return verbose_; }
+    const std::string& tool() const { return tool_; }
+
+    // Prints a finding about `file` (message `index` when non-zero). Notes print only when verbose;
+    // values only with --show-values, since they may be patient data.
+    void report(const Diagnostic& diagnostic, std::string_view file, std::uint64_t index = 0);
+    // "tool: error: text" for problems that belong to no message.
+    void error(std::string_view text);
+    void warning(std::string_view text);
+
+    std::uint64_t errors() const { return errors_; }
+    std::uint64_t warnings() const { return warnings_; }
+
+private:
+    void print(const std::string& line);
+    std::string tool_;
+    bool show_values_ = false;
+    bool verbose_ = false;
+    bool quiet_ = false;
+    std::uint64_t errors_ = 0;
+    std::uint64_t warnings_ = 0;
+};
+
+}  // namespace hl7::cli

@@ -1,0 +1,52 @@
+// The loop every tool runs: files and stdin, ER7/MLLP/batch or NDJSON detected, one callback per
+// message, bad input reported and skipped, and the exit status remembered.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/diagnostics.hpp"
+#include "common/output.hpp"
+#include "hl7/message.hpp"
+#include "hl7/stream.hpp"
+
+namespace hl7::cli {
+
+struct MessageContext {
+    std::string_view file;        // as named on the command line; "-" for stdin
+    const StreamItem& item;       // position, batch lines; for JSON input, rebuilt from the JSON
+    Message* message;             // null for batch lines without a message
+    bool from_json = false;
+};
+
+class InputLoop {
+public:
+    InputLoop(Reporter& reporter, Output& output) : reporter_(reporter), output_(output) {}
+
+    // Runs `on_message` for every message of every file in order (none given: stdin).
+    void run(const std::vector<std::string>& files, const std::function<void(MessageContext&)>& on_message);
+
+    std::uint64_t messages() const { return messages_; }
+    std::uint64_t unparseable() const { return unparseable_; }
+    // 74 after a read error, 66 after a missing input, 65 after unparseable input, else 0.
+    int status() const;
+
+    // Reports a diagnostic found in a message, adding the message's stream offset.
+    void report(const Diagnostic& diagnostic, const MessageContext& context, const Message* message = nullptr);
+
+private:
+    void run_one(std::string_view name, int fd, const std::function<void(MessageContext&)>& on_message);
+    Reporter& reporter_;
+    Output& output_;
+    std::uint64_t messages_ = 0;
+    std::uint64_t unparseable_ = 0;
+    bool missing_ = false;
+    bool read_error_ = false;
+};
+
+// Combines exit statuses: the more serious wins (74 > 66 > 65 > 1 > 0).
+int worst_status(int a, int b);
+
+}  // namespace hl7::cli

@@ -1,0 +1,151 @@
+// hl7parse: reads HL7 v2 (ER7, MLLP, batches, or its own NDJSON) and writes JSON, ER7, fields,
+// a tree or a summary.
+#include <fmt/format.h>
+
+#include "common/cli.hpp"
+#include "common/exit_codes.hpp"
+#include "common/inputs.hpp"
+#include "common/output.hpp"
+#include "hl7/json.hpp"
+#include "hl7/query.hpp"
+#include "hl7/views.hpp"
+
+using namespace hl7;
+
+namespace {
+
+struct Options {
+    std::vector<std::string> files;
+    std::string to = "json";
+    std::string segment_end = "cr";
+    std::string color = "auto";
+    std::string charset;
+    std::string join = "~";
+    std::vector<std::string> fields, filters;
+    bool pretty = false, flat = false, tree = false, header = false, count = false;
+};
+
+SegmentEndStyle segment_end_style(const std::string& s) {
+    if (s == "lf") return SegmentEndStyle::lf;
+    if (s == "crlf") return SegmentEndStyle::crlf;
+    if (s == "keep") return SegmentEndStyle::keep;
+    return SegmentEndStyle::cr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cli::Cli cli("hl7parse", "Read HL7 v2 messages (ER7, MLLP-framed, batches or hl7json NDJSON) and write them as "
+                             "JSON, ER7, selected fields, a tree or a summary.");
+    Options o;
+    CLI::App& app = cli.app();
+    cli.file(app.add_option("files", o.files, "Input files; '-' or none reads standard input")->type_name("FILE"));
+    auto* to = cli.choices(app.add_option("--to", o.to, "Output form: json (NDJSON, default) or er7"), {"json", "er7"});
+    cli.choices(app.add_option("--segment-end", o.segment_end, "Segment terminator for --to er7 (default cr; keep = as read)"),
+                {"cr", "lf", "crlf", "keep"});
+    auto* pretty = app.add_flag("--pretty", o.pretty, "Indented JSON, coloured on a terminal");
+    cli.choices(app.add_option("--color", o.color, "Colour for --pretty: auto (default), always, never"),
+                {"auto", "always", "never"});
+    auto* flat = app.add_flag("--flat", o.flat, "Flat JSON: one key per value, such as \"PID-5[1].1\"");
+    auto* tree = app.add_flag("--tree", o.tree, "A human view: one line per field with its path");
+    auto* field = app.add_option("-f,--field", o.fields, "Print this path's value (repeatable): tab-separated, one message a line")
+                      ->type_name("PATH");
+    app.add_flag("--header", o.header, "With -f: print the paths as a header row first")->needs(field);
+    app.add_option("--join", o.join, "With -f: separator between values of a [*] path (default ~)")->needs(field);
+    app.add_option("--filter", o.filters, "Keep messages matching PATH, PATH=VALUE, PATH!=VALUE or PATH~REGEX (repeatable, all must hold)")
+        ->type_name("EXPR");
+    auto* count = app.add_flag("--count", o.count, "Print a summary by type, event, version and sending facility");
+    app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
+        ->type_name("NAME");
+    tree->excludes(field)->excludes(flat)->excludes(count)->excludes(to)->excludes(pretty);
+    count->excludes(field)->excludes(flat);
+    field->excludes(flat);
+    flat->excludes(to);
+    if (auto status = cli.parse(argc, argv)) return *status;
+    cli::Reporter& reporter = cli.reporter();
+
+    JsonWriteOptions json_options;
+    if (!o.charset.empty()) {
+        json_options.charset = charset_from_name(o.charset);
+        if (!json_options.charset) {
+            reporter.error(fmt::format("unknown charset '{}'", o.charset));
+            return cli::exit_usage;
+        }
+    }
+    std::vector<Path> paths;
+    for (const auto& f : o.fields) {
+        auto p = parse_path(f);
+        if (!p) return reporter.error(p.error().text), cli::exit_usage;
+        paths.push_back(*p);
+    }
+    std::vector<Filter> filters;
+    for (const auto& f : o.filters) {
+        auto parsed = parse_filter(f);
+        if (!parsed) return reporter.error(parsed.error().text), cli::exit_usage;
+        filters.push_back(*parsed);
+    }
+    bool json_out = to->count() == 0 || o.to == "json";
+    bool color = o.pretty && cli::use_color(o.color, 1);
+    SegmentEndStyle style = segment_end_style(o.segment_end);
+
+    cli::Output output;
+    cli::InputLoop loop(reporter, output);
+    MessageSummary summary;
+    Diagnostics found;
+    std::string record;
+    if (!paths.empty() && o.header && !(to->count() && o.to == "json")) {
+        output.buffer() += fmt::format("{}\n", fmt::join(o.fields, "\t"));
+    }
+
+    loop.run(o.files, [&](cli::MessageContext& m) {
+        Charset charset = json_options.charset.value_or(m.message ? declared_charset(*m.message).charset : Charset::ascii);
+        if (m.message) {
+            for (const Filter& f : filters)
+                if (!filter_matches(*m.message, f, charset)) return;
+        } else if (!filters.empty() || o.count || !paths.empty() || o.tree || o.flat) {
+            return;  // batch lines alone carry no fields
+        }
+        std::string& out = output.buffer();
+        found.clear();
+        if (o.count) {
+            summary.add(*m.message);
+        } else if (!paths.empty()) {
+            if (to->count() && o.to == "json") extract_json(*m.message, paths, o.fields, charset, out);
+            else extract_row(*m.message, paths, charset, o.join, out);
+            out.push_back('\n');
+        } else if (o.tree) {
+            out += fmt::format("# {}:message {}\n", m.file, m.item.index);
+            write_tree(*m.message, charset, out);
+        } else if (o.flat || json_out) {
+            record.clear();
+            JsonSource source{m.file, m.item.index, m.item.offset, m.item.line};
+            if (o.flat) write_flat_json(record, *m.message, json_options, &found);
+            else write_json(record, m.message, m.item.header, m.item.trailer, source, json_options, &found);
+            out += o.pretty ? pretty_json(record, color) : record;
+            out.push_back('\n');
+        } else {
+            const char* end = style == SegmentEndStyle::lf ? "\n" : style == SegmentEndStyle::crlf ? "\r\n" : "\r";
+            for (auto h : m.item.header) out.append(h).append(end);
+            if (m.message) m.message->write_er7(out, style);
+            for (auto t : m.item.trailer) out.append(t).append(end);
+        }
+        for (const auto& d : found) loop.report(d, m, m.message);
+        output.end_record();
+    });
+
+    if (o.count) {
+        summary.set_unparseable(loop.unparseable());
+        if (to->count() && o.to == "json") {
+            summary.write_json(output.buffer());
+            output.buffer().push_back('\n');
+        } else {
+            summary.write_text(output.buffer());
+        }
+    }
+    int status = loop.status();
+    if (!output.finish()) {
+        reporter.error(fmt::format("write error: {}", std::strerror(output.error())));
+        status = cli::worst_status(status, cli::exit_io);
+    }
+    return status;
+}
