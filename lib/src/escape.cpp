@@ -127,6 +127,10 @@ struct Decoder {
                     literal(value);
                     continue;
                 }
+                if (c == 'P' && d.truncation != 0) {
+                    kept(seq);
+                    continue;
+                }
             }
             if (seq.size() >= 3 && seq[0] == 'X' && seq.size() % 2 == 1 && all_hex(seq.substr(1))) {
                 std::string bytes;

@@ -49,11 +49,15 @@ int main(int argc, char** argv) {
     auto* flat = app.add_flag("--flat", o.flat, "Flat JSON: one key per value, such as \"PID-5[1].1\"");
     auto* tree = app.add_flag("--tree", o.tree, "A human view: one line per field with its path");
     auto* field = app.add_option("-f,--field", o.fields, "Print this path's value (repeatable): tab-separated, one message a line")
-                      ->type_name("PATH");
+                      ->type_name("PATH")
+                      ->allow_extra_args(false)
+                      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_flag("--header", o.header, "With -f: print the paths as a header row first")->needs(field);
     app.add_option("--join", o.join, "With -f: separator between values of a [*] path (default ~)")->needs(field);
     app.add_option("--filter", o.filters, "Keep messages matching PATH, PATH=VALUE, PATH!=VALUE or PATH~REGEX (repeatable, all must hold)")
-        ->type_name("EXPR");
+        ->type_name("EXPR")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     auto* count = app.add_flag("--count", o.count, "Print a summary by type, event, version and sending facility");
     app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
         ->type_name("NAME");
