@@ -294,20 +294,20 @@ bool MessageReader::next(StreamItem& item) {
             kind_ = Kind::control;
             header_.push_back({line.begin, line.content_end});
         } else if (starts_segment(content, "BTS") || starts_segment(content, "FTS")) {
-            if (kind_ == Kind::junk) {
-                unread_ = line;
-                return finish(item);
-            }
             if (kind_ == Kind::none) {
                 keep_from_ = line.begin;
                 kind_ = Kind::control;
             }
             trailer_.push_back({line.begin, line.content_end});
             closed_ = true;
-        } else if (kind_ == Kind::message && !closed_) {
+        } else if ((kind_ == Kind::message || kind_ == Kind::junk) && !closed_) {
             body_.end = text_end(line);
-        } else if (kind_ == Kind::junk) {
-            body_.end = text_end(line);
+        } else if (kind_ == Kind::control && !closed_) {
+            // Batch header lines followed by something that is not a message: the junk keeps
+            // the header, so the batch lines still round-trip around it.
+            kind_ = Kind::junk;
+            body_ = {line.begin, text_end(line)};
+            body_line_ = line.number;
         } else if (has_content()) {
             unread_ = line;
             return finish(item);

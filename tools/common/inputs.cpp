@@ -209,6 +209,10 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             d.where.line = item.line;
             report(d, context);
             ++unparseable_;
+            if (!item.header.empty() || !item.trailer.empty()) {
+                item.text = {};  // the batch lines around the junk still go through
+                on_message(context);
+            }
             continue;
         }
         if (!item.has_message()) {
