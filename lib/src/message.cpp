@@ -100,6 +100,13 @@ Result<Delimiters> read_delimiters(std::string_view header, Diagnostics* notes) 
     char used[] = {d.field, d.component, d.repetition, d.escape, d.subcomponent, d.truncation};
     for (std::size_t i = 0; i < std::size(used); ++i) {
         if (used[i] == 0) continue;
+        unsigned char byte = static_cast<unsigned char>(used[i]);
+        if (byte >= 0x80 || byte < 0x20 || used[i] == ' ') {
+            return make_error("bad-delimiters",
+                              fmt::format("{}-{} delimiter 0x{:02X} is not a printable ASCII character",
+                                          where.segment_id, i == 0 ? 1 : 2, byte),
+                              where);
+        }
         if (is_alnum(used[i]) && i > 0) {
             return make_error("bad-delimiters",
                               fmt::format("{}-2 encoding character '{}' is a letter or digit", where.segment_id,
