@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "hl7/escape.hpp"
@@ -13,7 +14,7 @@ namespace hl7 {
 
 namespace {
 
-enum : std::uint8_t { kPlain = 0, kRepetition, kComponent, kSubcomponent, kSlow };
+enum : std::uint8_t { kPlain = 0, kField, kRepetition, kComponent, kSubcomponent, kSlow };
 
 using ClassTable = std::array<std::uint8_t, 256>;
 
@@ -28,7 +29,88 @@ ClassTable make_classes(const Delimiters& d) {
     if (d.repetition) t[static_cast<unsigned char>(d.repetition)] = kRepetition;
     if (d.component) t[static_cast<unsigned char>(d.component)] = kComponent;
     if (d.subcomponent) t[static_cast<unsigned char>(d.subcomponent)] = kSubcomponent;
+    if (d.field) t[static_cast<unsigned char>(d.field)] = kField;
     return t;
+}
+
+// Appends to a std::string through a raw pointer, checking room once per piece rather than per
+// byte: the writer below is the hot path of hl7parse --to json.
+class Sink {
+public:
+    // `expected` is a guess of the bytes to come; room() grows past it when needed. Growing the
+    // string zero-fills, so the guess is kept close rather than taking the whole capacity.
+    Sink(std::string& out, std::size_t expected) : out_(out) {
+        std::size_t used = out_.size();
+        out_.resize(used + expected + 256);
+        w_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    ~Sink() { out_.resize(size()); }
+    Sink(const Sink&) = delete;
+    Sink& operator=(const Sink&) = delete;
+
+    std::size_t size() const { return static_cast<std::size_t>(w_ - out_.data()); }
+    void room(std::size_t n) {
+        if (static_cast<std::size_t>(end_ - w_) >= n) return;
+        std::size_t used = size();
+        out_.resize(used + std::max(n + 256, used / 2));
+        w_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    void put(char c) { *w_++ = c; }  // after room()
+    void put(const char* p, std::size_t n) {
+        std::memcpy(w_, p, n);
+        w_ += n;
+    }
+    void put(std::string_view s) { put(s.data(), s.size()); }
+    void append(std::string_view s) {
+        room(s.size());
+        put(s);
+    }
+    // Inserts one byte at an earlier position (rare: a component turns out to have subcomponents).
+    void insert(std::size_t at, char c) {
+        room(1);
+        char* p = out_.data() + at;
+        std::memmove(p + 1, p, static_cast<std::size_t>(w_ - p));
+        *p = c;
+        ++w_;
+    }
+
+private:
+    std::string& out_;
+    char* w_ = nullptr;
+    char* end_ = nullptr;
+};
+
+void append_json_string_body(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\n': out.append("\\n"); break;
+            case '\r': out.append("\\r"); break;
+            case '\t': out.append("\\t"); break;
+            default:
+                out.append("\\u00");
+                out.push_back(kHex[c >> 4]);
+                out.push_back(kHex[c & 0xF]);
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+}
+
+bool is_plain(std::string_view s) {
+    for (char c : s) {
+        unsigned char b = static_cast<unsigned char>(c);
+        if (b < 0x20 || b >= 0x80 || c == '"' || c == '\\') return false;
+    }
+    return true;
 }
 
 struct SegmentWriter {
@@ -38,6 +120,7 @@ struct SegmentWriter {
     const ClassTable& classes;
     Diagnostics* diagnostics;
     std::string scratch;
+    std::string escaped;
     // Where we are, for diagnostics.
     std::string_view segment_id;
     std::uint32_t segment_index = 0;
@@ -73,134 +156,132 @@ struct SegmentWriter {
         }
     }
 
-    void leaf(const char* begin, const char* end, bool slow) {
+    // A JSON string (or null) for one leaf, written after room for `n + 16` bytes was made.
+    void leaf(Sink& sink, const char* begin, const char* end, bool slow) {
         std::size_t n = static_cast<std::size_t>(end - begin);
         if (n == 2 && begin[0] == '"' && begin[1] == '"') {
-            out.append("null");
+            sink.put("null", 4);
             return;
         }
-        out.push_back('"');
         if (!slow) {
-            out.append(begin, n);
-        } else {
-            scratch.clear();
-            EscapeStats stats;
-            decode_value(std::string_view(begin, n), d, charset, TextForm::json, scratch, stats);
-            if (stats.bad_escapes || stats.invalid_bytes) report(stats);
-            append_json_string_body(scratch);
-        }
-        out.push_back('"');
-    }
-
-    void append_json_string_body(std::string_view s) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::size_t run = 0;
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            unsigned char c = static_cast<unsigned char>(s[i]);
-            if (c >= 0x20 && c != '"' && c != '\\') continue;
-            out.append(s.data() + run, i - run);
-            run = i + 1;
-            switch (c) {
-                case '"': out.append("\\\""); break;
-                case '\\': out.append("\\\\"); break;
-                case '\n': out.append("\\n"); break;
-                case '\r': out.append("\\r"); break;
-                case '\t': out.append("\\t"); break;
-                default:
-                    out.append("\\u00");
-                    out.push_back(kHex[c >> 4]);
-                    out.push_back(kHex[c & 0xF]);
-            }
-        }
-        out.append(s.data() + run, s.size() - run);
-    }
-
-    void field_value(std::string_view f) {
-        if (f.empty()) {
-            out.append("[]");
+            sink.room(n + 16);
+            sink.put('"');
+            sink.put(begin, n);
+            sink.put('"');
             return;
         }
-        repetition = component = subcomponent = 1;
-        in_subcomponents = false;
-        out.append("[[");
-        std::size_t component_start = out.size();
-        const char* p = f.data();
-        const char* end = p + f.size();
-        const char* leaf_start = p;
-        bool slow = false;
-        for (; p < end; ++p) {
-            std::uint8_t cls = classes[static_cast<unsigned char>(*p)];
-            if (cls == kPlain) continue;
-            if (cls == kSlow) {
-                slow = true;
-                continue;
-            }
-            leaf(leaf_start, p, slow);
-            slow = false;
-            leaf_start = p + 1;
-            if (cls == kSubcomponent) {
-                if (!in_subcomponents) {
-                    out.insert(component_start, 1, '[');
-                    in_subcomponents = true;
-                }
-                out.push_back(',');
-                ++subcomponent;
-                continue;
-            }
-            if (in_subcomponents) {
-                out.push_back(']');
-                in_subcomponents = false;
-            }
-            subcomponent = 1;
-            if (cls == kComponent) {
-                out.push_back(',');
-                ++component;
-            } else {
-                out.append("],[");
-                ++repetition;
-                component = 1;
-            }
-            component_start = out.size();
-        }
-        leaf(leaf_start, end, slow);
-        if (in_subcomponents) out.push_back(']');
-        out.append("]]");
+        scratch.clear();
+        EscapeStats stats;
+        decode_value(std::string_view(begin, n), d, charset, TextForm::json, scratch, stats);
+        if (stats.bad_escapes || stats.invalid_bytes) report(stats);
+        escaped.clear();
+        append_json_string_body(escaped, scratch);
+        sink.room(escaped.size() + 16);
+        sink.put('"');
+        sink.put(escaped);
+        sink.put('"');
+    }
+
+    void literal_field(Sink& sink, std::string_view text) {
+        escaped.clear();
+        append_json_string_body(escaped, text);
+        sink.room(escaped.size() + 16);
+        sink.put(",[[\"", 4);
+        sink.put(escaped);
+        sink.put("\"]]", 3);
     }
 
     void segment(std::string_view s) {
+        Sink sink(out, s.size() + s.size() / 2);
         const char* p = s.data();
         const char* end = p + s.size();
-        const char* id_end = is_header_segment(s) ? p + 3 : detail::find_byte(p, end, d.field);
+        bool header = is_header_segment(s);
+        const char* id_end = header ? p + 3 : detail::find_byte(p, end, d.field);
         segment_id = std::string_view(p, static_cast<std::size_t>(id_end - p));
-        out.append("{\"id\":\"");
-        append_json_string_body(segment_id);
-        out.append("\",\"fields\":[\"");
-        append_json_string_body(segment_id);
-        out.push_back('"');
+        if (is_plain(segment_id)) {
+            sink.room(segment_id.size() * 2 + 32);
+            sink.put("{\"id\":\"", 7);
+            sink.put(segment_id);
+            sink.put("\",\"fields\":[\"", 13);
+            sink.put(segment_id);
+            sink.put('"');
+        } else {
+            escaped.clear();
+            append_json_string_body(escaped, segment_id);
+            sink.room(escaped.size() * 2 + 32);
+            sink.put("{\"id\":\"", 7);
+            sink.put(escaped);
+            sink.put("\",\"fields\":[\"", 13);
+            sink.put(escaped);
+            sink.put('"');
+        }
         p = id_end;
         field = 0;
-        if (is_header_segment(s)) {
+        if (header) {
             // MSH-1 and MSH-2 are literal: they are the delimiters, not data.
-            out.append(",[[\"");
-            append_json_string_body(std::string_view(p, 1));
-            out.append("\"]]");
+            literal_field(sink, std::string_view(p, 1));
             ++p;
             const char* e = detail::find_byte(p, end, d.field);
-            out.append(",[[\"");
-            append_json_string_body(std::string_view(p, static_cast<std::size_t>(e - p)));
-            out.append("\"]]");
+            literal_field(sink, std::string_view(p, static_cast<std::size_t>(e - p)));
             p = e;
             field = 2;
         }
-        while (p < end) {  // p is at a field separator
-            ++p;
-            const char* e = detail::find_byte(p, end, d.field);
+        // One pass over the fields: p is at a field separator (or the end).
+        while (p < end) {
+            ++p;  // the field separator
             ++field;
-            out.push_back(',');
-            field_value(std::string_view(p, static_cast<std::size_t>(e - p)));
-            p = e;
+            sink.room(8);
+            if (p == end || *p == d.field) {
+                sink.put(",[]", 3);
+                continue;
+            }
+            sink.put(",[[", 3);
+            repetition = component = subcomponent = 1;
+            in_subcomponents = false;
+            std::size_t component_start = sink.size();
+            const char* leaf_start = p;
+            bool slow = false;
+            for (;; ++p) {
+                std::uint8_t cls = p < end ? classes[static_cast<unsigned char>(*p)] : std::uint8_t{kField};
+                if (cls == kPlain) continue;
+                if (cls == kSlow) {
+                    slow = true;
+                    continue;
+                }
+                leaf(sink, leaf_start, p, slow);
+                slow = false;
+                leaf_start = p + 1;
+                sink.room(8);
+                if (cls == kSubcomponent) {
+                    if (!in_subcomponents) {
+                        sink.insert(component_start, '[');
+                        in_subcomponents = true;
+                    }
+                    sink.put(',');
+                    ++subcomponent;
+                    continue;
+                }
+                if (in_subcomponents) {
+                    sink.put(']');
+                    in_subcomponents = false;
+                }
+                subcomponent = 1;
+                if (cls == kComponent) {
+                    sink.put(',');
+                    ++component;
+                } else if (cls == kRepetition) {
+                    sink.put("],[", 3);
+                    ++repetition;
+                    component = 1;
+                } else {  // field separator or end
+                    sink.put("]]", 2);
+                    break;
+                }
+                component_start = sink.size();
+            }
         }
-        out.append("]}");
+        sink.room(4);
+        sink.put("]}", 2);
     }
 };
 
@@ -246,11 +327,8 @@ DeclaredCharset declared_charset(const Message& m) {
 }
 
 void append_json_string(std::string& out, std::string_view text) {
-    Delimiters none;
-    ClassTable classes{};
-    SegmentWriter w{out, none, Charset::utf8, classes, nullptr, {}, {}};
     out.push_back('"');
-    w.append_json_string_body(text);
+    append_json_string_body(out, text);
     out.push_back('"');
 }
 
@@ -271,7 +349,7 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
         if (auto d = read_delimiters(batch_header.front())) delimiters = *d;
     }
     ClassTable classes = make_classes(delimiters);
-    SegmentWriter writer{out, delimiters, charset, classes, diagnostics, {}, {}};
+    SegmentWriter writer{out, delimiters, charset, classes, diagnostics, {}, {}, {}};
 
     auto batch_list = [&](const char* name, const std::vector<std::string_view>& lines) {
         out.append(",\"");
@@ -283,7 +361,7 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
             if (is_header_segment(lines[i]))
                 if (auto d = read_delimiters(lines[i])) own = *d;
             ClassTable own_classes = make_classes(own);
-            SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}};
+            SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}, {}};
             w.segment(lines[i]);
         }
         out.push_back(']');

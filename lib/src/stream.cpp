@@ -158,6 +158,7 @@ bool MessageReader::read_line(Line& line) {
         }
         scanned_ = static_cast<std::size_t>(end - begin);
         if (eof_ || !fill()) {
+            if (error_) return false;  // read error or oversized message: no partial line
             if (pos_ == size_) return false;
             line.begin = pos_;
             line.content_end = line.end = size_;
@@ -221,6 +222,9 @@ bool MessageReader::next(StreamItem& item) {
     Line line;
     for (;;) {
         if (!read_line(line)) {
+            // After a read error or an oversized message the item in progress may be cut short:
+            // it is not returned as if it were whole.
+            if (error_) return false;
             if (in_frame_) {
                 in_frame_ = false;
                 note(Severity::warning, "unterminated-frame", "MLLP frame not terminated at end of input",
@@ -278,7 +282,8 @@ bool MessageReader::next(StreamItem& item) {
         if (is_blank(content)) {
             if (!has_content()) keep_from_ = pos_;
         } else if (starts_segment(content, "MSH")) {
-            if (has_content()) {
+            // Open batch header lines (FHS/BHS, no trailer yet) belong to this message.
+            if (has_content() && !(kind_ == Kind::control && !closed_)) {
                 unread_ = line;  // in a frame, its start block is already consumed
                 return finish(item);
             }

@@ -52,10 +52,7 @@ std::optional<int> Cli::parse(int argc, char** argv) {
         return exit_ok;
     } catch (const CLI::ParseError& e) {
         // CLI11 would exit 100-127 without naming the program; usage errors are 2 here.
-        reporter_.error(e.what());
-        std::string hint = "Try '" + name_ + " --help' for more information.\n";
-        if (::write(2, hint.data(), hint.size()) < 0) { /* stderr is gone: nothing to do */ }
-        return exit_usage;
+        return usage_error(e.what());
     }
     if (!completion_shell_.empty()) {
         std::cout << completion_script(completion_shell_) << std::flush;
@@ -64,6 +61,13 @@ std::optional<int> Cli::parse(int argc, char** argv) {
     reporter_.set_show_values(show_values_);
     reporter_.set_verbose(verbose_);
     return std::nullopt;
+}
+
+int Cli::usage_error(const std::string& text) {
+    reporter_.error(text);
+    std::string hint = "Try '" + name_ + " --help' for more information.\n";
+    if (::write(2, hint.data(), hint.size()) < 0) { /* stderr is gone: nothing to do */ }
+    return exit_usage;
 }
 
 bool use_color(const std::string& when, int fd) {

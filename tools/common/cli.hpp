@@ -27,6 +27,9 @@ public:
     // version, completion script printed, or a usage error reported), nullopt to go on.
     std::optional<int> parse(int argc, char** argv);
 
+    // Reports a usage error found after parsing (a bad path, say) the way CLI11's are; returns 2.
+    int usage_error(const std::string& text);
+
     // Completion scripts generated from the option definitions: "bash", "zsh" or "fish".
     std::string completion_script(const std::string& shell) const;
 

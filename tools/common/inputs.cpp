@@ -216,8 +216,8 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             continue;
         }
         if (!item.has_message()) {
-            on_message(context);
-            continue;
+            if (!item.header.empty() || !item.trailer.empty()) on_message(context);
+            continue;  // else only notes about skipped bytes, reported above
         }
         notes.clear();
         if (auto error = message.assign(item.text, &notes)) {
@@ -230,10 +230,30 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
         }
         ++messages_;
         for (const auto& n : notes) report(n, context, &message);
+        if (reporter_.verbose()) report_repairs(context, message);
         context.message = &message;
         on_message(context);
     }
     if (reader.error()) fail_read(*reader.error());
+}
+
+void InputLoop::report_repairs(const MessageContext& context, const Message& message) {
+    auto note = [&](std::string code, std::string text) {
+        Diagnostic d;
+        d.severity = Severity::note;
+        d.code = std::move(code);
+        d.text = std::move(text);
+        d.where.has_offset = true;
+        d.where.line = context.item.line;
+        report(d, context);
+    };
+    if (context.item.framed) note("mllp-framing", "MLLP framing removed");
+    if (!message.uses_only(SegmentEnd::cr)) {
+        bool lf = message.uses_only(SegmentEnd::lf), crlf = message.uses_only(SegmentEnd::crlf);
+        note("segment-ends", lf     ? "segments end in LF, read as CR"
+                             : crlf ? "segments end in CRLF, read as CR"
+                                    : "segment ends are mixed (CR, LF, CRLF), read as CR");
+    }
 }
 
 }  // namespace hl7::cli

@@ -38,6 +38,8 @@ public:
 
 private:
     void run_one(std::string_view name, int fd, const std::function<void(MessageContext&)>& on_message);
+    // With --verbose: what was repaired on the way in (framing, segment ends).
+    void report_repairs(const MessageContext& context, const Message& message);
     Reporter& reporter_;
     Output& output_;
     std::uint64_t messages_ = 0;

@@ -72,20 +72,19 @@ int main(int argc, char** argv) {
     if (!o.charset.empty()) {
         json_options.charset = charset_from_name(o.charset);
         if (!json_options.charset) {
-            reporter.error(fmt::format("unknown charset '{}'", o.charset));
-            return cli::exit_usage;
+            return cli.usage_error(fmt::format("unknown charset '{}'", o.charset));
         }
     }
     std::vector<Path> paths;
     for (const auto& f : o.fields) {
         auto p = parse_path(f);
-        if (!p) return reporter.error(p.error().text), cli::exit_usage;
+        if (!p) return cli.usage_error(p.error().text);
         paths.push_back(*p);
     }
     std::vector<Filter> filters;
     for (const auto& f : o.filters) {
         auto parsed = parse_filter(f);
-        if (!parsed) return reporter.error(parsed.error().text), cli::exit_usage;
+        if (!parsed) return cli.usage_error(parsed.error().text);
         filters.push_back(*parsed);
     }
     bool json_out = to->count() == 0 || o.to == "json";
