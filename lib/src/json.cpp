@@ -10,6 +10,10 @@
 #include "hl7/escape.hpp"
 #include "scan.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace hl7 {
 
 namespace {
@@ -59,7 +63,11 @@ public:
     }
     void put(char c) { *w_++ = c; }  // after room()
     void put(const char* p, std::size_t n) {
-        std::memcpy(w_, p, n);
+        if (n <= 16) {  // most HL7 values are short: a loop beats a call to memcpy
+            for (std::size_t i = 0; i < n; ++i) w_[i] = p[i];
+        } else {
+            std::memcpy(w_, p, n);
+        }
         w_ += n;
     }
     void put(std::string_view s) { put(s.data(), s.size()); }
@@ -191,6 +199,41 @@ struct SegmentWriter {
         sink.put("\"]]", 3);
     }
 
+    // The next byte at or after p that is not plain text (end if none).
+    const char* find_special(const char* p, const char* end) const {
+#if defined(__SSE2__)
+        // Bytes below 0x20 and from 0x80 are both "less than 0x20" as signed bytes.
+        const __m128i space = _mm_set1_epi8(0x20);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            __m128i m = _mm_cmplt_epi8(v, space);
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[0]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[1]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[2]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[3]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[4]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[5]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[6]));
+            int mask = _mm_movemask_epi8(m);
+            if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+            p += 16;
+        }
+#endif
+        while (p < end && classes[static_cast<unsigned char>(*p)] == kPlain) ++p;
+        return p;
+    }
+
+#if defined(__SSE2__)
+    __m128i special_[7];
+#endif
+    void prepare() {
+#if defined(__SSE2__)
+        // Unused delimiters (0) fall back to '"', which is special anyway.
+        char chars[7] = {d.field, d.repetition, d.component, d.subcomponent, d.escape, '"', '\\'};
+        for (int i = 0; i < 7; ++i) special_[i] = _mm_set1_epi8(chars[i] ? chars[i] : '"');
+#endif
+    }
+
     void segment(std::string_view s) {
         Sink sink(out, s.size() + s.size() / 2);
         const char* p = s.data();
@@ -242,8 +285,8 @@ struct SegmentWriter {
             const char* leaf_start = p;
             bool slow = false;
             for (;; ++p) {
+                p = find_special(p, end);
                 std::uint8_t cls = p < end ? classes[static_cast<unsigned char>(*p)] : std::uint8_t{kField};
-                if (cls == kPlain) continue;
                 if (cls == kSlow) {
                     slow = true;
                     continue;
@@ -349,7 +392,8 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
         if (auto d = read_delimiters(batch_header.front())) delimiters = *d;
     }
     ClassTable classes = make_classes(delimiters);
-    SegmentWriter writer{out, delimiters, charset, classes, diagnostics, {}, {}, {}};
+    SegmentWriter writer{out, delimiters, charset, classes, diagnostics, {}, {}, {}, {}, 0, 1, 0, 1, 1, 1, false, {}};
+    writer.prepare();
 
     auto batch_list = [&](const char* name, const std::vector<std::string_view>& lines) {
         out.append(",\"");
@@ -361,7 +405,8 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
             if (is_header_segment(lines[i]))
                 if (auto d = read_delimiters(lines[i])) own = *d;
             ClassTable own_classes = make_classes(own);
-            SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}, {}};
+            SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}, {}, {}, 0, 1, 0, 1, 1, 1, false, {}};
+            w.prepare();
             w.segment(lines[i]);
         }
         out.push_back(']');

@@ -120,11 +120,12 @@ int main(int argc, char** argv) {
             out += fmt::format("# {}:message {}\n", m.file, m.item.index);
             write_tree(*m.message, charset, out);
         } else if (o.flat || json_out) {
+            std::string& target = o.pretty ? record : out;  // compact JSON goes straight out
             record.clear();
             JsonSource source{m.file, m.item.index, m.item.offset, m.item.line};
-            if (o.flat) write_flat_json(record, *m.message, json_options, &found);
-            else write_json(record, m.message, m.item.header, m.item.trailer, source, json_options, &found);
-            out += o.pretty ? pretty_json(record, color) : record;
+            if (o.flat) write_flat_json(target, *m.message, json_options, &found);
+            else write_json(target, m.message, m.item.header, m.item.trailer, source, json_options, &found);
+            if (o.pretty) out += pretty_json(record, color);
             out.push_back('\n');
         } else {
             const char* end = style == SegmentEndStyle::lf ? "\n" : style == SegmentEndStyle::crlf ? "\r\n" : "\r";
