@@ -46,10 +46,15 @@ std::pair<int, int> version_of(std::string_view v) {
     if (!v.empty() && (v[0] == 'v' || v[0] == 'V')) v.remove_prefix(1);
     int major = 0, minor = 0;
     std::size_t i = 0;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9') major = major * 10 + (v[i++] - '0');
+    // Numbers stop growing at 10000: a garbled MSH-12 must not overflow (it is not a version either way).
+    auto digits = [&](int& n) {
+        for (; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i)
+            if (n < 10000) n = n * 10 + (v[i] - '0');
+    };
+    digits(major);
     if (i < v.size() && v[i] == '.') {
         ++i;
-        while (i < v.size() && v[i] >= '0' && v[i] <= '9') minor = minor * 10 + (v[i++] - '0');
+        digits(minor);
     }
     return {major, minor};
 }
@@ -75,7 +80,9 @@ std::string location_parts(const Path& p, char sep) {
 
 std::string build_ack(const Message& original, const AckOptions& options) {
     Delimiters d = original.delimiters();
-    bool complete = d.component && d.repetition && d.escape && d.subcomponent;
+    // A short MSH-2 (no subcomponent separator, say) is kept: the copied fields are valid in the
+    // sender's own encoding. Only without a component separator is there nothing to copy.
+    bool complete = d.component != 0;
     if (!complete) d = Delimiters{};
     std::string_view msh = original.empty() ? std::string_view("MSH|^~\\&") : original.segment(0);
     auto field = [&](int n) -> std::string_view {
@@ -128,9 +135,10 @@ std::string build_ack(const Message& original, const AckOptions& options) {
             const Path& l = f.location;
             std::string sequence = l.segment.empty() ? "" : std::to_string(l.occurrence > 0 ? l.occurrence : 1);
             std::string position = l.field > 0 ? std::to_string(l.field) : "";
-            ack += fmt::format("ERR{}{}{}{}{}{}{}{}{}{}{}{}HL70357", d.field, l.segment, d.component, sequence,
-                               d.component, position, d.component, f.code, d.subcomponent,
-                               escaped(error_code_text(f.code)), d.subcomponent, "");
+            ack += fmt::format("ERR{}{}{}{}{}{}{}{}", d.field, l.segment, d.component, sequence, d.component, position,
+                               d.component, f.code);
+            if (d.subcomponent != 0)  // the code's text and coding system are subcomponents of ERR-1.4
+                ack += fmt::format("{}{}{}HL70357", d.subcomponent, escaped(error_code_text(f.code)), d.subcomponent);
         }
         ack += end;
     }

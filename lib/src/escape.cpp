@@ -184,6 +184,11 @@ void encode_value(std::string_view text, const Delimiters& d, Charset charset, T
                     flush(i);
                     if (e != 0) {
                         escape_seq(seq);
+                    } else if (seq.size() >= 3 && seq[0] == 'X' && seq.size() % 2 == 1 && all_hex(seq.substr(1))) {
+                        // No escape character: \Xhh\ can only have come from raw bytes, so
+                        // write those bytes back.
+                        for (std::size_t k = 1; k < seq.size(); k += 2)
+                            out.push_back(static_cast<char>(hex_value(seq[k]) * 16 + hex_value(seq[k + 1])));
                     } else {
                         ++stats.unmappable;  // no escape character: the sequence cannot be written
                         out.append(seq);

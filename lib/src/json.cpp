@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -135,6 +136,7 @@ struct SegmentWriter {
     int occurrence = 1;
     int field = 0, repetition = 1, component = 1, subcomponent = 1;
     bool in_subcomponents = false;
+    bool leaf_is_subcomponent = false;  // the leaf being written is one of several subcomponents
 
     void report(const EscapeStats& stats) {
         if (!diagnostics) return;
@@ -144,7 +146,7 @@ struct SegmentWriter {
         where.path = fmt::format("{}{}-{}", segment_id, occurrence > 1 ? fmt::format("[{}]", occurrence) : "", field);
         if (repetition > 1) where.path += fmt::format("[{}]", repetition);
         where.path += fmt::format(".{}", component);
-        if (in_subcomponents) where.path += fmt::format(".{}", subcomponent);
+        if (leaf_is_subcomponent) where.path += fmt::format(".{}", subcomponent);
         if (stats.bad_escapes) {
             Diagnostic diag;
             diag.severity = Severity::warning;
@@ -190,9 +192,21 @@ struct SegmentWriter {
         sink.put('"');
     }
 
-    void literal_field(Sink& sink, std::string_view text) {
+    // JSON text for bytes taken as they are (segment IDs, MSH-1, MSH-2): converted from the
+    // charset like values, but never unescaped; bytes invalid there become \Xhh\.
+    void literal_text(std::string_view text) {
         escaped.clear();
-        append_json_string_body(escaped, text);
+        if (is_plain(text)) {
+            escaped.assign(text);
+            return;
+        }
+        scratch.clear();
+        append_as_utf8(scratch, text, charset, '\\');
+        append_json_string_body(escaped, scratch);
+    }
+
+    void literal_field(Sink& sink, std::string_view text) {
+        literal_text(text);
         sink.room(escaped.size() + 16);
         sink.put(",[[\"", 4);
         sink.put(escaped);
@@ -249,8 +263,7 @@ struct SegmentWriter {
             sink.put(segment_id);
             sink.put('"');
         } else {
-            escaped.clear();
-            append_json_string_body(escaped, segment_id);
+            literal_text(segment_id);
             sink.room(escaped.size() * 2 + 32);
             sink.put("{\"id\":\"", 7);
             sink.put(escaped);
@@ -291,6 +304,7 @@ struct SegmentWriter {
                     slow = true;
                     continue;
                 }
+                leaf_is_subcomponent = in_subcomponents || cls == kSubcomponent;
                 leaf(sink, leaf_start, p, slow);
                 slow = false;
                 leaf_start = p + 1;
@@ -684,6 +698,36 @@ struct JsonToEr7 {
         return true;
     }
 
+    // The inverse of the writer's literal text: back to the charset, and \Xhh\ of bytes from
+    // 0x80 (which the writer makes only of bytes invalid in the charset) back to those bytes.
+    void append_literal(std::string_view text) {
+        std::size_t run = 0;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] != '\\' || i + 4 >= text.size() || text[i + 1] != 'X') continue;
+            std::size_t close = text.find('\\', i + 2);
+            if (close == std::string_view::npos || (close - i) % 2 != 0) continue;
+            std::string bytes;
+            bool high = true;
+            for (std::size_t k = i + 2; k + 1 < close + 1 && k < close; k += 2) {
+                auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+                char a = text[k], b = text[k + 1];
+                if (!std::isxdigit(static_cast<unsigned char>(a)) || !std::isxdigit(static_cast<unsigned char>(b))) {
+                    high = false;
+                    break;
+                }
+                int byte = hex(a) * 16 + hex(b);
+                high = high && byte >= 0x80;
+                bytes.push_back(static_cast<char>(byte));
+            }
+            if (!high || bytes.empty()) continue;
+            append_from_utf8(out, text.substr(run, i - run), charset);
+            out.append(bytes);
+            run = close + 1;
+            i = close;
+        }
+        append_from_utf8(out, text.substr(run), charset);
+    }
+
     static std::optional<std::string> literal(const json& v) {
         const json* p = &v;
         while (p->is_array() && p->size() == 1) p = &(*p)[0];
@@ -698,7 +742,7 @@ struct JsonToEr7 {
         const json& fields = seg["fields"];
         if (fields.empty() || !fields[0].is_string()) return fail("fields[0] must be the segment ID");
         std::string id = fields[0].get<std::string>();
-        out.append(id);
+        append_literal(id);
         std::size_t first = 1;
         if (id == "MSH" || id == "FHS" || id == "BHS") {
             auto sep = fields.size() > 1 ? literal(fields[1]) : std::nullopt;
@@ -707,10 +751,15 @@ struct JsonToEr7 {
             if (!enc) return fail(id + "-2 must be a string");
             std::string header = id + *sep + *enc;
             auto delimiters = read_delimiters(header);
-            if (!delimiters) return fail(delimiters.error().text);
-            d = *delimiters;
-            out.append(*sep);
-            out.append(*enc);
+            if (delimiters) {
+                d = *delimiters;
+            } else if (id == "MSH") {
+                return fail(delimiters.error().text);
+            }
+            // else: batch lines with unusable encoding characters were written with the
+            // message's delimiters, and are read back with them.
+            append_literal(*sep);
+            append_literal(*enc);
             first = 3;
         }
         for (std::size_t i = first; i < fields.size(); ++i) {

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "hl7/escape.hpp"
+
 namespace hl7 {
 
 namespace {
@@ -223,6 +225,13 @@ std::optional<Diagnostic> set_raw_value(Message& message, const Path& path, std:
                                 : replace_part(field, d.repetition, path.repetition, new_rep);
     message.replace_segment(*index, replace_part(seg, d.field, header ? path.field : path.field + 1, new_field));
     return std::nullopt;
+}
+
+std::optional<Diagnostic> set_value(Message& message, const Path& path, std::string_view text, Charset charset) {
+    std::string raw;
+    EscapeStats stats;
+    encode_value(text, message.delimiters(), charset, TextForm::plain, raw, stats);
+    return set_raw_value(message, path, raw);
 }
 
 std::optional<Diagnostic> remove_at(Message& message, const Path& path) {

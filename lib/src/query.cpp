@@ -42,7 +42,12 @@ Result<Filter> parse_filter(std::string_view text) {
     return f;
 }
 
-void extract_values(const Message& message, const Path& path, Charset charset, std::vector<std::string>& out) {
+namespace {
+
+// The decoded values a path names; `as_cells` writes TAB, CR and LF as \X09\ \X0D\ \X0A\ (for
+// output), filters compare the text itself.
+void decoded_values(const Message& message, const Path& path, Charset charset, std::vector<std::string>& out,
+                    bool as_cells) {
     std::vector<PathMatch> matches;
     find_values(message, path, matches);
     const Delimiters& d = message.delimiters();
@@ -57,6 +62,10 @@ void extract_values(const Message& message, const Path& path, Charset charset, s
         } else {
             decode_value(m.raw, d, charset, TextForm::plain, decoded, stats);
         }
+        if (!as_cells) {
+            out.push_back(std::move(decoded));
+            continue;
+        }
         std::string cell;
         cell.reserve(decoded.size());
         for (char c : decoded) {
@@ -69,9 +78,15 @@ void extract_values(const Message& message, const Path& path, Charset charset, s
     }
 }
 
+}  // namespace
+
+void extract_values(const Message& message, const Path& path, Charset charset, std::vector<std::string>& out) {
+    decoded_values(message, path, charset, out, true);
+}
+
 bool filter_matches(const Message& message, const Filter& f, Charset charset) {
     std::vector<std::string> values;
-    extract_values(message, f.path, charset, values);
+    decoded_values(message, f.path, charset, values, false);
     switch (f.op) {
         case Filter::Op::present:
             for (const auto& v : values)

@@ -52,6 +52,7 @@ inline const char* find_any3(const char* p, const char* end, char a, char b, cha
 }
 
 inline const char* find_byte(const char* p, const char* end, char a) {
+    if (p == end) return end;  // an empty view may have a null data pointer, which memchr must not get
     const void* hit = std::memchr(p, static_cast<unsigned char>(a), static_cast<std::size_t>(end - p));
     return hit ? static_cast<const char*>(hit) : end;
 }

@@ -116,6 +116,18 @@ bool MessageReader::read_line(Line& line) {
         unread_.reset();
         return true;
     }
+    if (after_end_block_ != AfterEndBlock::none) {
+        if (pos_ == size_ && !eof_) fill();
+        if (after_end_block_ == AfterEndBlock::cr && pos_ < size_ && data_[pos_] == '\r') {
+            ++pos_;
+            ++line_no_;
+            after_end_block_ = AfterEndBlock::lf;
+            if (pos_ == size_ && !eof_) fill();
+        }
+        if (after_end_block_ == AfterEndBlock::lf && pos_ < size_ && data_[pos_] == '\n') ++pos_;
+        after_end_block_ = AfterEndBlock::none;
+        keep_from_ = std::max(keep_from_, pos_);
+    }
     for (;;) {
         const char* begin = data_.data() + pos_;
         const char* end = data_.data() + size_;
@@ -139,19 +151,24 @@ bool MessageReader::read_line(Line& line) {
                 kind = LineEnd::lf;
             } else {
                 kind = LineEnd::fs;
-                if (after == end && !eof_) {  // the optional CR after the end block may follow
-                    scanned_ = static_cast<std::size_t>(t - begin);
-                    fill();
-                    continue;
+                // The optional CR (or CRLF) after the end block. When the read ends right
+                // there, the frame is complete anyway: a live sender may send nothing more for
+                // a while, so the CR is looked for at the start of the next read instead.
+                if (after < end && *after == '\r') {
+                    ++after;
+                    if (after < end && *after == '\n') ++after;
+                    else if (after == end && !eof_) after_end_block_ = AfterEndBlock::lf;
+                } else if (after == end && !eof_) {
+                    after_end_block_ = AfterEndBlock::cr;
                 }
-                if (after < end && *after == '\r') ++after;
             }
             line.begin = pos_;
             line.content_end = static_cast<std::size_t>(t - data_.data());
             line.end = static_cast<std::size_t>(after - data_.data());
             line.kind = kind;
             line.number = line_no_;
-            if (kind != LineEnd::fs) ++line_no_;
+            // A CR (or CRLF) after the end block ends a line too.
+            if (kind != LineEnd::fs || line.end > line.content_end + 1) ++line_no_;
             pos_ = line.end;
             scanned_ = 0;
             return true;

@@ -119,6 +119,8 @@ private:
     bool eof_ = false;
     std::optional<Diagnostic> error_;
     std::optional<Line> unread_;
+    enum class AfterEndBlock : std::uint8_t { none, cr, lf };
+    AfterEndBlock after_end_block_ = AfterEndBlock::none;  // a CR/LF after 0x1C still to skip
     bool in_frame_ = false;
     bool saw_frame_ = false;
     std::uint64_t message_count_ = 0;

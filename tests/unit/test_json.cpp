@@ -1,0 +1,432 @@
+// Tests of the JSON form: write_json structure, charsets and diagnostics, reading back, flat form, pretty printing.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <regex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "helpers.hpp"
+#include "hl7/json.hpp"
+#include "hl7/message.hpp"
+#include "hl7/stream.hpp"
+
+using hl7::Message;
+using nlohmann::json;
+
+namespace {
+
+std::string to_json(const Message& m, const hl7::JsonSource& source = {}, const hl7::JsonWriteOptions& options = {},
+                    hl7::Diagnostics* diagnostics = nullptr, const std::vector<std::string_view>& header = {},
+                    const std::vector<std::string_view>& trailer = {}) {
+    std::string out;
+    hl7::write_json(out, &m, header, trailer, source, options, diagnostics);
+    return out;
+}
+
+// The message keeps its own copy: callers pass temporaries.
+Message parse(std::string_view text) {
+    auto m = Message::parse_copy(std::string(text));
+    REQUIRE(m.ok());
+    return std::move(*m);
+}
+
+const std::string kTiny = "MSH|^~\\&|A|B\rPID|1||123^^^H&1.2&ISO~9||\"\"|\r";
+
+std::string strip_ansi(const std::string& s) { return std::regex_replace(s, std::regex("\x1b\\[[0-9;]*m"), ""); }
+
+}  // namespace
+
+TEST_CASE("write_json: exact output for a tiny message") {
+    auto m = parse(kTiny);
+    const std::string expected =
+        R"({"hl7json":1,"segments":[)"
+        R"({"id":"MSH","fields":["MSH",[["|"]],[["^~\\&"]],[["A"]],[["B"]]]},)"
+        R"({"id":"PID","fields":["PID",[["1"]],[],[["123","","",["H","1.2","ISO"]],["9"]],[],[[null]],[]]}]})";
+    CHECK(to_json(m) == expected);
+    // write_json appends.
+    std::string out = "X";
+    hl7::write_json(out, &m, {}, {}, {}, {}, nullptr);
+    CHECK(out == "X" + expected);
+}
+
+TEST_CASE("write_json: absent, empty and null") {
+    auto m = parse("MSH|^~\\&\rNTE|\"\"|a^\"\"^|~x||\r");
+    auto j = json::parse(to_json(m));
+    const json& f = j["segments"][1]["fields"];
+    REQUIRE(f.size() == 6);  // NTE plus five fields: the segment's last field is empty, not absent
+    CHECK(f[0] == "NTE");
+    CHECK(f[1] == json::parse(R"([[null]])"));
+    CHECK(f[2] == json::parse(R"([["a",null,""]])"));
+    CHECK(f[3] == json::parse(R"([[""],["x"]])"));  // an empty first repetition
+    CHECK(f[4] == json::parse("[]"));
+    CHECK(f[5] == json::parse("[]"));
+    // A quoted value that is more than the two quotes is data, not null.
+    auto q = json::parse(to_json(parse("MSH|^~\\&\rNTE|\"x\"|\"\"\"\r")));
+    CHECK(q["segments"][1]["fields"][1] == json::parse(R"([["\"x\""]])"));
+    CHECK(q["segments"][1]["fields"][2] == json::parse(R"([["\"\"\""]])"));
+}
+
+TEST_CASE("write_json: subcomponents, escapes and the source object") {
+    auto m = parse("MSH|^~\\&|A\rNTE|1|a&b&&c^d\\F\\e\\.br\\f\\E\\g\r");
+    hl7::JsonSource source;
+    source.file = "in.hl7";
+    source.index = 2;
+    source.offset = 100;
+    source.line = 7;
+    const std::string out = to_json(m, source);
+    CHECK(out ==
+          R"({"hl7json":1,"segments":[{"id":"MSH","fields":["MSH",[["|"]],[["^~\\&"]],[["A"]]]},)"
+          R"({"id":"NTE","fields":["NTE",[["1"]],[[["a","b","","c"],"d|e\\.br\\f\\E\\g"]]]}],)"
+          R"("source":{"file":"in.hl7","message":2,"offset":100,"line":7}})");
+    hl7::JsonWriteOptions no_source;
+    no_source.include_source = false;
+    CHECK(to_json(m, source, no_source).find("\"source\"") == std::string::npos);
+    // An index alone is enough for a source object.
+    hl7::JsonSource index_only;
+    index_only.index = 1;
+    auto j = json::parse(to_json(m, index_only));
+    CHECK(j["source"] == json::parse(R"({"file":"","message":1,"offset":0,"line":0})"));
+}
+
+TEST_CASE("write_json: JSON string escaping of control characters and quotes") {
+    auto m = parse("MSH|^~\\&\rNTE|a\"b\\X09\\c\\X0D\\d\\X01\\\r");
+    const std::string out = to_json(m);
+    CHECK(out.find(R"(["a\"b\tc\rd\u0001"])") != std::string::npos);
+    auto j = json::parse(out);
+    CHECK(j["segments"][1]["fields"][1][0][0] == "a\"b\tc\rd\x01");
+}
+
+TEST_CASE("write_json: batch header and trailer") {
+    auto m = parse(kTiny);
+    std::vector<std::string_view> header = {"FHS|^~\\&|F", "BHS|^~\\&|B"};
+    std::vector<std::string_view> trailer = {"BTS|1", "FTS|1"};
+    auto j = json::parse(to_json(m, {}, {}, nullptr, header, trailer));
+    REQUIRE(j.contains("batch"));
+    CHECK(j["batch"]["header"] == json::parse(R"([
+        {"id":"FHS","fields":["FHS",[["|"]],[["^~\\&"]],[["F"]]]},
+        {"id":"BHS","fields":["BHS",[["|"]],[["^~\\&"]],[["B"]]]}])"));
+    CHECK(j["batch"]["trailer"] == json::parse(R"([
+        {"id":"BTS","fields":["BTS",[["1"]]]},
+        {"id":"FTS","fields":["FTS",[["1"]]]}])"));
+    CHECK(j["segments"].size() == 2);
+
+    // Batch lines without a message.
+    std::string out;
+    hl7::write_json(out, nullptr, header, trailer, {}, {}, nullptr);
+    auto only = json::parse(out);
+    CHECK(only["segments"] == json::array());
+    CHECK(only["batch"]["header"].size() == 2);
+    CHECK(only["batch"]["trailer"].size() == 2);
+    auto back = hl7::message_from_json(out);
+    REQUIRE(back.ok());
+    CHECK(back->er7.empty());
+    CHECK(back->batch_header == std::vector<std::string>{"FHS|^~\\&|F", "BHS|^~\\&|B"});
+    CHECK(back->batch_trailer == std::vector<std::string>{"BTS|1", "FTS|1"});
+}
+
+TEST_CASE("write_json: charset conversion from 8859/1") {
+    const std::string text = "MSH|^~\\&|A|B|C|D|||ADT^A01|1|P|2.5||||||8859/1\rPID|1||||M\xDCLLER^JOS\xC9\r";
+    auto m = parse(text);
+    auto declared = hl7::declared_charset(m);
+    CHECK(declared.charset == hl7::Charset::iso8859_1);
+    CHECK(declared.known);
+    CHECK(declared.name == "8859/1");
+    hl7::Diagnostics diags;
+    auto j = json::parse(to_json(m, {}, {}, &diags));
+    CHECK(diags.empty());
+    CHECK(j["segments"][1]["fields"][5] == json::parse(R"([["MÜLLER","JOSÉ"]])"));
+    CHECK(j["segments"][0]["fields"][18] == json::parse(R"([["8859/1"]])"));
+    // Read back: the text is written in ISO-8859-1 again.
+    auto back = hl7::message_from_json(to_json(m));
+    REQUIRE(back.ok());
+    CHECK(back->er7 == text);
+
+    // The latin1.hl7 test file.
+    auto file = testutil::read_data("latin1.hl7");
+    auto lm = parse(file);
+    auto lj = json::parse(to_json(lm));
+    auto pid = std::find_if(lj["segments"].begin(), lj["segments"].end(), [](const json& s) { return s["id"] == "PID"; });
+    REQUIRE(pid != lj["segments"].end());
+    CHECK((*pid)["fields"][5] == json::parse(R"([["MÜLLER","JOSÉ"]])"));
+}
+
+TEST_CASE("write_json: charset override and unknown charsets") {
+    const std::string text = "MSH|^~\\&|A|B|C|D|||ADT^A01|1|P|2.5||||||KLINGON\rPID|1||||caf\xC3\xA9\r";
+    auto m = parse(text);
+    hl7::Diagnostics diags;
+    auto j = json::parse(to_json(m, {}, {}, &diags));
+    const auto* w = testutil::find_code(diags, "unknown-charset");
+    REQUIRE(w != nullptr);
+    CHECK(w->where.path == "MSH-18");
+    CHECK(w->value == "KLINGON");
+    CHECK(j["segments"][1]["fields"][5][0][0] == "caf\xC3\xA9");  // read as UTF-8
+
+    hl7::JsonWriteOptions latin;
+    latin.charset = hl7::Charset::iso8859_1;
+    hl7::Diagnostics none;
+    const std::string out = to_json(m, {}, latin, &none);
+    CHECK(none.empty());
+    auto lj = json::parse(out);
+    CHECK(lj["charset"] == "8859/1");
+    CHECK(lj["segments"][1]["fields"][5][0][0] == "caf\xC3\x83\xC2\xA9");  // two Latin-1 characters
+    auto back = hl7::message_from_json(out);
+    REQUIRE(back.ok());
+    CHECK(back->er7 == text);
+}
+
+TEST_CASE("write_json: invalid bytes and bad escapes warn with a path") {
+    SUBCASE("invalid UTF-8 in a component") {
+        auto m = parse("MSH|^~\\&|A|B|C|D|||ADT^A01|1|P|2.5||||||UNICODE UTF-8\rPID|1||||DO\xFF" "E^JANE\r");
+        hl7::Diagnostics diags;
+        auto out = to_json(m, {}, {}, &diags);
+        REQUIRE(diags.size() == 1);
+        CHECK(diags[0].code == "invalid-byte");
+        CHECK(diags[0].severity == hl7::Severity::warning);
+        CHECK(diags[0].where.path == "PID-5.1");
+        CHECK(diags[0].where.segment_index == 2);
+        CHECK(diags[0].where.segment_id == "PID");
+        CHECK(diags[0].text.find("\xFF") == std::string::npos);  // no message content in the text
+        auto j = json::parse(out);
+        CHECK(j["segments"][1]["fields"][5][0][0] == "DO\\XFF\\E");
+    }
+    SUBCASE("in a later repetition, component and subcomponent of a repeated segment") {
+        auto m = parse("MSH|^~\\&\rOBX|1\rOBX|2||a~b^c&d\xFF\r");
+        hl7::Diagnostics diags;
+        to_json(m, {}, {}, &diags);
+        REQUIRE(diags.size() == 1);
+        CHECK(diags[0].where.path == "OBX[2]-3[2].2.2");
+    }
+    SUBCASE("in the first subcomponent, and in a component after subcomponents") {
+        auto m = parse("MSH|^~\\&\rOBX|1||a\xFF&b^c\xFE\r");
+        hl7::Diagnostics diags;
+        to_json(m, {}, {}, &diags);
+        REQUIRE(diags.size() == 2);
+        CHECK(diags[0].where.path == "OBX-3.1.1");
+        CHECK(diags[1].where.path == "OBX-3.2");
+    }
+    SUBCASE("bad_escape.hl7") {
+        auto file = testutil::read_data("bad/bad_escape.hl7");
+        auto m = parse(file);
+        hl7::Diagnostics diags;
+        auto j = json::parse(to_json(m, {}, {}, &diags));
+        REQUIRE(diags.size() == 2);
+        CHECK(diags[0].code == "bad-escape");
+        CHECK(diags[0].where.path == "NTE-3.1");
+        CHECK(diags[1].code == "bad-escape");
+        CHECK(diags[1].where.path == "NTE[2]-3.1");
+        // Kept as text: the backslash is data, so \E\ in the JSON form.
+        auto nte = std::find_if(j["segments"].begin(), j["segments"].end(), [](const json& s) { return s["id"] == "NTE"; });
+        REQUIRE(nte != j["segments"].end());
+        CHECK((*nte)["fields"][3][0][0] == "UNKNOWN \\E\\Q\\E\\ ESCAPE");
+    }
+    SUBCASE("invalid_utf8.hl7") {
+        auto file = testutil::read_data("bad/invalid_utf8.hl7");
+        auto m = parse(file);
+        hl7::Diagnostics diags;
+        to_json(m, {}, {}, &diags);
+        REQUIRE(diags.size() == 1);
+        CHECK(diags[0].code == "invalid-byte");
+        CHECK(diags[0].where.path == "PID-5.1");
+    }
+}
+
+TEST_CASE("message_from_json: ER7 -> JSON -> ER7 is byte-identical for every test message") {
+    std::size_t messages = 0;
+    for (const auto& file : testutil::hl7_data_files()) {
+        INFO("file=", file);
+        auto data = testutil::read_file(file);
+        auto r = testutil::read_all(data);
+        for (const auto& it : r.items) {
+            if (!it.has_message()) continue;
+            auto m = Message::parse(it.text);
+            if (!m.ok()) continue;
+            ++messages;
+            INFO("message ", it.index);
+            std::vector<std::string_view> header(it.header.begin(), it.header.end());
+            std::vector<std::string_view> trailer(it.trailer.begin(), it.trailer.end());
+            hl7::JsonSource source;
+            source.file = file;
+            source.index = it.index;
+            hl7::Diagnostics diags;
+            const std::string out = to_json(*m, source, {}, &diags, header, trailer);
+            CHECK(diags.empty());
+            json parsed;
+            CHECK_NOTHROW(parsed = json::parse(out));
+            auto back = hl7::message_from_json(out);
+            REQUIRE(back.ok());
+            CHECK(back->er7 == m->to_er7(hl7::SegmentEndStyle::cr));
+            CHECK(back->batch_header == it.header);
+            CHECK(back->batch_trailer == it.trailer);
+            CHECK(back->file == file);
+            CHECK(back->index == it.index);
+            // And the JSON of the result is the same JSON.
+            auto again = Message::parse(back->er7);
+            REQUIRE(again.ok());
+            CHECK(to_json(*again, source, {}, nullptr, header, trailer) == out);
+        }
+    }
+    CHECK(messages >= 18);
+}
+
+TEST_CASE("message_from_json: custom and short delimiters") {
+    for (std::string text :
+         {std::string("MSH#$*!%#SND#FAC#RCV\rPID#1##A$B%C*D!F!E#back\\slash|pipe^caret\r"),
+          std::string("MSH|^~\\|SND|SMITH & JONES\rPID|1||1 R&D WAY^^X\r"),
+          std::string("MSH|^~\\&#|SND\rPID|1||CUT#^A\\P\\B\r")}) {
+        CAPTURE(text);
+        auto m = parse(text);
+        auto back = hl7::message_from_json(to_json(m));
+        REQUIRE(back.ok());
+        CHECK(back->er7 == text);
+    }
+}
+
+TEST_CASE("message_from_json: hand-written JSON") {
+    auto r = hl7::message_from_json(
+        R"({"segments":[{"id":"MSH","fields":["MSH","|","^~\\&","A"]},)"
+        R"({"fields":["PID","1",null,[["x",["s1","s2"]],"rep2"],[[]],"a|b"]}]})");
+    REQUIRE(r.ok());
+    // Bare strings are accepted for fields and repetitions; "a|b" is escaped.
+    CHECK(r->er7 == "MSH|^~\\&|A\rPID|1|\"\"|x^s1&s2~rep2||a\\F\\b\r");
+    CHECK(r->file.empty());
+    CHECK(r->index == 0);
+}
+
+TEST_CASE("message_from_json: malformed input is an error, not a crash") {
+    const std::vector<std::string> bad = {
+        "",
+        "{",
+        "not json",
+        "[]",
+        "42",
+        R"({"hl7json":2,"segments":[]})",
+        R"({"hl7json":1})",
+        R"({"segments":5})",
+        R"({"segments":[5]})",
+        R"({"segments":[{}]})",
+        R"({"segments":[{"fields":[]}]})",
+        R"({"segments":[{"fields":[7]}]})",
+        R"({"segments":[{"fields":"MSH"}]})",
+        R"({"segments":[{"fields":["MSH"]}]})",
+        R"({"segments":[{"fields":["MSH","||","^~\\&"]}]})",
+        R"({"segments":[{"fields":["MSH","|"]}]})",
+        R"({"segments":[{"fields":["MSH","|","&&&&"]}]})",
+        R"({"segments":[{"fields":["MSH","|",5]}]})",
+        R"({"segments":[{"fields":["MSH","|","^~\\&",[[5]]]}]})",
+        R"({"segments":[{"fields":["MSH","|","^~\\&",[[{"a":1}]]]}]})",
+        R"({"segments":[{"fields":["MSH","|","^~\\&",[[[["deep"]]]]]}]})",
+        R"({"segments":[{"fields":["MSH","|","^~\\&",{"x":1}]}]})",
+        R"({"segments":[{"fields":["MSH","|","^~\\&"]}],"batch":{"header":[5]}})",
+        R"({"segments":[{"fields":["MSH","|","^~\\&",true]}]})",
+    };
+    for (const auto& text : bad) {
+        CAPTURE(text);
+        auto r = hl7::message_from_json(text);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code == "bad-json");
+        CHECK_FALSE(r.error().text.empty());
+    }
+}
+
+TEST_CASE("write_flat_json: keys and values") {
+    auto m = parse(std::string(kTiny) + "OBX|1|NM|G||5\rOBX|2|ST|N||a\\S\\b\r");
+    std::string out;
+    hl7::write_flat_json(out, m, {}, nullptr);
+    auto j = json::parse(out);
+    const json expected = json::parse(R"({
+        "MSH-1":"|", "MSH-2":"^~\\&", "MSH-3[1].1":"A", "MSH-4[1].1":"B",
+        "PID-1[1].1":"1", "PID-3[1].1":"123", "PID-3[1].4.1":"H", "PID-3[1].4.2":"1.2", "PID-3[1].4.3":"ISO",
+        "PID-3[2].1":"9", "PID-5[1].1":null,
+        "OBX-1[1].1":"1", "OBX-2[1].1":"NM", "OBX-3[1].1":"G", "OBX-5[1].1":"5",
+        "OBX[2]-1[1].1":"2", "OBX[2]-2[1].1":"ST", "OBX[2]-3[1].1":"N", "OBX[2]-5[1].1":"a^b"})");
+    CHECK(j == expected);
+    // Keys come in message order.
+    CHECK(out.substr(0, 20) == R"({"MSH-1":"|","MSH-2")");
+    // An empty message body still gives an object.
+    std::string bare;
+    hl7::write_flat_json(bare, parse("MSH|"), {}, nullptr);
+    CHECK(json::parse(bare) == json::parse(R"({"MSH-1":"|"})"));
+}
+
+TEST_CASE("pretty_json re-parses to the same value, with and without colour") {
+    std::vector<std::string> inputs = {
+        to_json(parse(kTiny)),
+        to_json(parse("MSH|^~\\&|A\rNTE|1|x\"y{z}[w],:v\\E\\u\\.br\\t~\\F\\\r")),
+        R"({})",
+        R"([])",
+        R"({"a":[],"b":{},"c":[1,2,{"d":null}],"e":"}]\\\"","f":true,"g":-1.5e3})",
+    };
+    auto file = testutil::read_data("oru_r01.hl7");
+    inputs.push_back(to_json(parse(file)));
+    for (const auto& compact : inputs) {
+        CAPTURE(compact);
+        const json expected = json::parse(compact);
+        const std::string pretty = hl7::pretty_json(compact, false);
+        CHECK(pretty.find('\x1b') == std::string::npos);
+        CHECK(json::parse(pretty) == expected);
+        const std::string colored = hl7::pretty_json(compact, true);
+        CHECK(json::parse(strip_ansi(colored)) == expected);
+        CHECK(strip_ansi(colored) == pretty);
+    }
+    const std::string pretty = hl7::pretty_json(to_json(parse(kTiny)), false);
+    CHECK(pretty.substr(0, 30) == "{\n  \"hl7json\": 1,\n  \"segments\"");
+    CHECK(hl7::pretty_json(to_json(parse(kTiny)), true).find("\x1b[") != std::string::npos);
+}
+
+TEST_CASE("JsonObjectReader: NDJSON and pretty-printed objects back to back") {
+    auto read_objects = [](const std::string& data, std::size_t max_read) {
+        hl7::StringSource source(data, max_read);
+        hl7::JsonObjectReader reader(source);
+        std::vector<std::tuple<std::string, std::uint64_t, std::uint64_t>> out;
+        std::string_view object;
+        std::uint64_t offset = 0, line = 0;
+        while (reader.next(object, offset, line)) out.emplace_back(std::string(object), offset, line);
+        CHECK_FALSE(reader.error().has_value());
+        return out;
+    };
+    using Row = std::tuple<std::string, std::uint64_t, std::uint64_t>;
+    for (std::size_t max_read : {std::size_t(1), std::size_t(2), std::size_t(7), std::size_t(SIZE_MAX)}) {
+        CAPTURE(max_read);
+        SUBCASE("NDJSON") {
+            const std::string data = "{\"a\":1}\n{\"b\":[1,2]}\n{\"s\":\"}{\\\"\"}\n";
+            auto rows = read_objects(data, max_read);
+            CHECK(rows == std::vector<Row>{{"{\"a\":1}", 0, 1}, {"{\"b\":[1,2]}", 8, 2}, {"{\"s\":\"}{\\\"\"}", 20, 3}});
+        }
+        SUBCASE("pretty-printed") {
+            const std::string first = "{\n  \"a\": 1,\n  \"b\": [\n    2\n  ]\n}";
+            const std::string second = "{\n  \"c\": \"x\\ny\"\n}";
+            const std::string data = first + "\n" + second + "\n";
+            auto rows = read_objects(data, max_read);
+            CHECK(rows == std::vector<Row>{{first, 0, 1}, {second, first.size() + 1, 7}});
+        }
+        SUBCASE("no newline between or after objects, blank lines before") {
+            const std::string data = "\n\n  {\"a\":1}{\"b\":2}";
+            auto rows = read_objects(data, max_read);
+            CHECK(rows == std::vector<Row>{{"{\"a\":1}", 4, 3}, {"{\"b\":2}", 11, 3}});
+        }
+        SUBCASE("empty input") { CHECK(read_objects("", max_read).empty()); }
+        SUBCASE("hl7parse output read back") {
+            std::string data;
+            auto a = parse(kTiny);
+            auto b = parse("MSH|^~\\&|X\rOBX|1|ST|{}||\"]\"\r");
+            data += to_json(a) + "\n" + hl7::pretty_json(to_json(b), false) + "\n";
+            auto rows = read_objects(data, max_read);
+            REQUIRE(rows.size() == 2);
+            auto ra = hl7::message_from_json(std::get<0>(rows[0]));
+            auto rb = hl7::message_from_json(std::get<0>(rows[1]));
+            REQUIRE(ra.ok());
+            REQUIRE(rb.ok());
+            CHECK(ra->er7 == kTiny);
+            CHECK(rb->er7 == "MSH|^~\\&|X\rOBX|1|ST|{}||\"]\"\r");
+        }
+    }
+}
+
+TEST_CASE("append_json_string") {
+    std::string out;
+    hl7::append_json_string(out, "a\"b\\c\n\x01\xC3\xA9");
+    CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\xC3\xA9\"");
+}

@@ -1,0 +1,619 @@
+// Tests of MessageReader: splitting byte streams into messages, MLLP frames, batches, junk, positions.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "helpers.hpp"
+#include "hl7/message.hpp"
+#include "hl7/stream.hpp"
+
+using testutil::find_code;
+using testutil::read_configs;
+using testutil::read_with;
+
+namespace {
+
+const std::string kMsg1 = "MSH|^~\\&|SND|FAC|RCV|RF|20240101120000||ADT^A01|MSG1|P|2.5\rPID|1||111^^^H^MR||DOE^JANE\r";
+const std::string kMsg2 =
+    "MSH|^~\\&|SND|FAC|RCV|RF|20240101120100||ORU^R01|MSG2|P|2.5\rPID|1||222\rOBX|1|NM|GLU||5\r";
+const std::string kMsg3 = "MSH|^~\\&|SND|FAC|RCV|RF|20240101120200||ADT^A08|MSG3|P|2.5\rPID|1||333\r";
+
+#define FOR_EACH_CONFIG for (const auto& config : read_configs())
+#define CONFIG_INFO INFO("max_read=", config.max_read, " read_size=", config.read_size)
+
+}  // namespace
+
+TEST_CASE("stream: one message") {
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(kMsg1, config);
+        REQUIRE(r.items.size() == 1);
+        const auto& it = r.items[0];
+        CHECK(it.text == kMsg1);
+        CHECK(it.has_message());
+        CHECK_FALSE(it.junk);
+        CHECK_FALSE(it.framed);
+        CHECK(it.index == 1);
+        CHECK(it.offset == 0);
+        CHECK(it.line == 1);
+        CHECK(it.header.empty());
+        CHECK(it.trailer.empty());
+        CHECK(it.notes.empty());
+        CHECK_FALSE(r.error.has_value());
+        CHECK(r.bytes_read == kMsg1.size());
+    }
+}
+
+TEST_CASE("stream: empty input gives no items") {
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with("", config);
+        CHECK(r.items.empty());
+        CHECK_FALSE(r.error.has_value());
+    }
+}
+
+TEST_CASE("stream: several messages back to back, offsets, lines and indexes") {
+    const std::string input = kMsg1 + kMsg2 + kMsg3;
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(input, config);
+        REQUIRE(r.items.size() == 3);
+        CHECK(r.items[0].text == kMsg1);
+        CHECK(r.items[1].text == kMsg2);
+        CHECK(r.items[2].text == kMsg3);
+        CHECK(r.items[0].index == 1);
+        CHECK(r.items[1].index == 2);
+        CHECK(r.items[2].index == 3);
+        CHECK(r.items[0].offset == 0);
+        CHECK(r.items[1].offset == kMsg1.size());
+        CHECK(r.items[2].offset == kMsg1.size() + kMsg2.size());
+        // kMsg1 has 2 segments, kMsg2 has 3: lines 1-2, 3-5, 6-7.
+        CHECK(r.items[0].line == 1);
+        CHECK(r.items[1].line == 3);
+        CHECK(r.items[2].line == 6);
+        for (const auto& it : r.items) CHECK(it.notes.empty());
+    }
+}
+
+TEST_CASE("stream: last message without a final terminator") {
+    const std::string input = kMsg1 + "MSH|^~\\&|A|B\rPID|9";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(input, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text == kMsg1);
+        CHECK(r.items[1].text == "MSH|^~\\&|A|B\rPID|9");
+        CHECK(r.items[1].line == 3);
+    }
+}
+
+TEST_CASE("stream: LF, CRLF and mixed segment ends") {
+    SUBCASE("LF") {
+        const std::string a = "MSH|^~\\&|A|B\nPID|1\n";
+        const std::string b = "MSH|^~\\&|C|D\nPID|2\nPV1|1\n";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(a + b, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == a);
+            CHECK(r.items[1].text == b);
+            CHECK(r.items[1].offset == a.size());
+            CHECK(r.items[1].line == 3);
+        }
+    }
+    SUBCASE("CRLF") {
+        const std::string a = "MSH|^~\\&|A|B\r\nPID|1\r\n";
+        const std::string b = "MSH|^~\\&|C|D\r\nPID|2\r\nPV1|1\r\n";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(a + b, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == a);
+            CHECK(r.items[1].text == b);
+            CHECK(r.items[1].offset == a.size());
+            CHECK(r.items[1].line == 3);  // a CRLF is one line end
+        }
+    }
+    SUBCASE("mixed within and between messages") {
+        const std::string a = "MSH|^~\\&|A|B\rPID|1\nPV1|1\r\n";
+        const std::string b = "MSH|^~\\&|C|D\nPID|2\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(a + b, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == a);
+            CHECK(r.items[1].text == b);
+            CHECK(r.items[1].offset == a.size());
+            CHECK(r.items[1].line == 4);
+        }
+    }
+}
+
+TEST_CASE("stream: CR at the end of a read chunk and LF at the start of the next") {
+    const std::string a = "MSH|^~\\&|A\r\nPID|1\r\n";  // the first CR is byte 10
+    const std::string b = "MSH|^~\\&|B\r\n";
+    const std::string input = a + b;
+    // Every cut position, including 11 (the first read ends right after the CR).
+    for (std::size_t max_read = 1; max_read <= input.size(); ++max_read) {
+        for (std::size_t read_size : {std::size_t(16), std::size_t(4096)}) {
+            INFO("max_read=", max_read, " read_size=", read_size);
+            auto r = read_with(input, {max_read, read_size});
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == a);
+            CHECK(r.items[1].text == b);
+            CHECK(r.items[1].offset == a.size());
+            CHECK(r.items[1].line == 3);  // had the CRLF been split, LF would count as a line of its own
+            CHECK(r.items[0].notes.empty());
+            CHECK(r.items[1].notes.empty());
+            auto m = hl7::Message::parse(r.items[0].text);
+            REQUIRE(m.ok());
+            REQUIRE(m->size() == 2);
+            CHECK(m->segment_end(0) == hl7::SegmentEnd::crlf);
+            CHECK(m->segment_end(1) == hl7::SegmentEnd::crlf);
+        }
+    }
+}
+
+TEST_CASE("stream: MLLP frames") {
+    SUBCASE("with CR after the end block") {
+        const std::string input = "\x0b" + kMsg1 + "\x1c\r" + "\x0b" + kMsg2 + "\x1c\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[1].text == kMsg2);
+            CHECK(r.items[0].framed);
+            CHECK(r.items[1].framed);
+            CHECK(r.items[0].offset == 1);
+            CHECK(r.items[1].offset == 1 + kMsg1.size() + 2 + 1);
+            CHECK(r.items[0].index == 1);
+            CHECK(r.items[1].index == 2);
+            CHECK(r.items[0].notes.empty());
+            CHECK(r.items[1].notes.empty());
+        }
+    }
+    SUBCASE("without CR after the end block") {
+        const std::string input = "\x0b" + kMsg1 + "\x1c" + "\x0b" + kMsg2 + "\x1c";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[1].text == kMsg2);
+            CHECK(r.items[1].offset == 1 + kMsg1.size() + 1 + 1);
+            CHECK(r.items[0].notes.empty());
+            CHECK(r.items[1].notes.empty());
+        }
+    }
+    SUBCASE("line numbers count the CR or CRLF after the end block") {
+        // <VT>MSH / PID / <FS> / <VT>MSH ...: the second message starts on line 4.
+        for (std::string after : {std::string("\r"), std::string("\r\n")}) {
+            const std::string input = "\x0b" + kMsg1 + "\x1c" + after + "\x0b" + kMsg2 + "\x1c" + after + "\x0b" +
+                                      kMsg3 + "\x1c" + after;
+            FOR_EACH_CONFIG {
+                CONFIG_INFO;
+                INFO("after end block: ", after.size(), " bytes");
+                auto r = read_with(input, config);
+                REQUIRE(r.items.size() == 3);
+                CHECK(r.items[0].line == 1);
+                CHECK(r.items[1].line == 4);
+                CHECK(r.items[2].line == 8);
+                CHECK(r.items[1].text == kMsg2);
+                CHECK(r.items[2].offset ==
+                      1 + kMsg1.size() + 1 + after.size() + 1 + kMsg2.size() + 1 + after.size() + 1);
+                for (const auto& it : r.items) CHECK(it.notes.empty());
+            }
+        }
+        // Without a CR, the next frame starts on the same line.
+        const std::string bare = "\x0b" + kMsg1 + "\x1c" + "\x0b" + kMsg2 + "\x1c";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(bare, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[1].line == 3);
+        }
+    }
+    SUBCASE("last segment ended by the end block alone") {
+        const std::string input = "\x0bMSH|^~\\&|A\rPID|1\x1c\r\x0b" + kMsg2 + "\x1c\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == "MSH|^~\\&|A\rPID|1");
+            CHECK(r.items[1].text == kMsg2);
+            CHECK(r.items[1].line == 3);
+        }
+    }
+    SUBCASE("an end block outside a frame is reported") {
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(kMsg1 + "\x1c\r", config);
+            REQUIRE(r.items.size() == 1);
+            CHECK(r.items[0].text == kMsg1);
+            const auto* w = find_code(r.items[0].notes, "stray-end-block");
+            REQUIRE(w != nullptr);
+            CHECK(w->where.byte_offset == kMsg1.size());
+        }
+    }
+    SUBCASE("junk between frames is skipped with a warning") {
+        const std::string first = "\x0b" + kMsg1 + "\x1c\r";
+        const std::string input = first + "xx\n" + "\x0b" + kMsg2 + "\x1c\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[1].text == kMsg2);
+            CHECK(r.items[0].notes.empty());
+            const auto* w = find_code(r.items[1].notes, "skipped-bytes");
+            REQUIRE(w != nullptr);
+            CHECK(w->severity == hl7::Severity::warning);
+            CHECK(w->where.has_offset);
+            CHECK(w->where.byte_offset == first.size());
+            CHECK(w->text.find("3 bytes") != std::string::npos);
+            CHECK(r.items[1].index == 2);
+        }
+    }
+    SUBCASE("junk before a start block on the same line") {
+        const std::string first = "\x0b" + kMsg1 + "\x1c\r";
+        const std::string input = first + "zz\x0b" + kMsg2 + "\x1c\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[1].text == kMsg2);
+            CHECK(r.items[1].offset == first.size() + 3);
+            const auto* w = find_code(r.items[1].notes, "skipped-bytes");
+            REQUIRE(w != nullptr);
+            CHECK(w->text.find("2 bytes") != std::string::npos);
+        }
+    }
+    SUBCASE("unterminated frame") {
+        const std::string input = "\x0b" + kMsg1;
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 1);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[0].framed);
+            const auto* w = find_code(r.items[0].notes, "unterminated-frame");
+            REQUIRE(w != nullptr);
+            CHECK(w->severity == hl7::Severity::warning);
+        }
+    }
+    SUBCASE("empty frame") {
+        const std::string input = std::string("\x0b\x1c\r") + "\x0b" + kMsg1 + "\x1c\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 1);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[0].index == 1);
+            const auto* w = find_code(r.items[0].notes, "empty-frame");
+            REQUIRE(w != nullptr);
+            CHECK(w->severity == hl7::Severity::warning);
+        }
+    }
+    SUBCASE("a frame whose content is not a message is junk") {
+        const std::string input = "\x0b" + kMsg1 + "\x1c\r" + "\x0b" "EVN|A01\rPID|1\r\x1c\r" + "\x0b" + kMsg2 + "\x1c\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 3);
+            CHECK(r.items[0].has_message());
+            CHECK(r.items[1].junk);
+            CHECK(r.items[1].text == "EVN|A01\rPID|1\r");
+            CHECK(r.items[2].text == kMsg2);
+            CHECK(r.items[0].index == 1);
+            CHECK(r.items[1].index == 2);
+            CHECK(r.items[2].index == 3);
+        }
+    }
+}
+
+TEST_CASE("stream: mllp.hl7 and two_good_one_bad.hl7 test files") {
+    auto mllp = testutil::read_data("mllp.hl7");
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(mllp, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text.find("MSG00010") != std::string::npos);
+        CHECK(r.items[1].text.find("MSG00011") != std::string::npos);
+        CHECK(r.items[0].text.substr(0, 4) == "MSH|");
+        CHECK(r.items[0].text.back() == '\r');
+        CHECK(find_code(r.items[1].notes, "skipped-bytes") != nullptr);
+    }
+    auto bad = testutil::read_data("bad/two_good_one_bad.hl7");
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(bad, config);
+        REQUIRE(r.items.size() == 3);
+        CHECK(r.items[0].has_message());
+        CHECK(r.items[1].junk);
+        CHECK(r.items[1].text.substr(0, 4) == "EVN|");
+        CHECK(r.items[2].has_message());
+        CHECK(r.items[2].text.find("MSG00023") != std::string::npos);
+    }
+}
+
+TEST_CASE("stream: FHS/BHS batches") {
+    const std::string fhs = "FHS|^~\\&|SND|FAC|||20240101||F1";
+    const std::string bhs = "BHS|^~\\&|SND|FAC|||20240101||B1";
+    SUBCASE("headers go with the first message, trailers with the last") {
+        const std::string input = fhs + "\r" + bhs + "\r" + kMsg1 + kMsg2 + kMsg3 + "BTS|3\rFTS|1\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 3);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[1].text == kMsg2);
+            CHECK(r.items[2].text == kMsg3);
+            CHECK(r.items[0].header == std::vector<std::string>{fhs, bhs});
+            CHECK(r.items[0].trailer.empty());
+            CHECK(r.items[1].header.empty());
+            CHECK(r.items[1].trailer.empty());
+            CHECK(r.items[2].header.empty());
+            CHECK(r.items[2].trailer == std::vector<std::string>{"BTS|3", "FTS|1"});
+            CHECK(r.items[0].offset == fhs.size() + 1 + bhs.size() + 1);
+            CHECK(r.items[0].line == 3);
+            CHECK(r.items[0].index == 1);
+            CHECK(r.items[2].index == 3);
+        }
+    }
+    SUBCASE("empty batch") {
+        const std::string input = fhs + "\r" + bhs + "\rBTS|0\rFTS|1\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 1);
+            CHECK_FALSE(r.items[0].has_message());
+            CHECK(r.items[0].text.empty());
+            CHECK_FALSE(r.items[0].junk);
+            CHECK(r.items[0].header == std::vector<std::string>{fhs, bhs});
+            CHECK(r.items[0].trailer == std::vector<std::string>{"BTS|0", "FTS|1"});
+        }
+    }
+    SUBCASE("two batches back to back") {
+        const std::string input = "BHS|^~\\&|B1\r" + kMsg1 + "BTS|1\rBHS|^~\\&|B2\r" + kMsg2 + "BTS|1\r";
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(input, config);
+            REQUIRE(r.items.size() == 2);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[0].header == std::vector<std::string>{"BHS|^~\\&|B1"});
+            CHECK(r.items[0].trailer == std::vector<std::string>{"BTS|1"});
+            CHECK(r.items[1].text == kMsg2);
+            CHECK(r.items[1].header == std::vector<std::string>{"BHS|^~\\&|B2"});
+            CHECK(r.items[1].trailer == std::vector<std::string>{"BTS|1"});
+        }
+    }
+    SUBCASE("batch.hl7") {
+        auto data = testutil::read_data("batch.hl7");
+        FOR_EACH_CONFIG {
+            CONFIG_INFO;
+            auto r = read_with(data, config);
+            REQUIRE(r.items.size() == 3);
+            REQUIRE(r.items[0].header.size() == 2);
+            CHECK(r.items[0].header[0].substr(0, 4) == "FHS|");
+            CHECK(r.items[0].header[1].substr(0, 4) == "BHS|");
+            REQUIRE(r.items[2].trailer.size() == 2);
+            CHECK(r.items[2].trailer[0] == "BTS|3");
+            CHECK(r.items[2].trailer[1] == "FTS|1");
+            for (const auto& it : r.items) CHECK(it.has_message());
+        }
+    }
+}
+
+TEST_CASE("stream: UTF-8 byte order mark is skipped with a note") {
+    const std::string input = "\xEF\xBB\xBF" + kMsg1 + kMsg2;
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(input, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text == kMsg1);
+        CHECK(r.items[0].offset == 3);
+        CHECK(r.items[0].line == 1);
+        const auto* n = find_code(r.items[0].notes, "bom");
+        REQUIRE(n != nullptr);
+        CHECK(n->severity == hl7::Severity::note);
+        CHECK(r.items[1].text == kMsg2);
+        CHECK(r.items[1].offset == 3 + kMsg1.size());
+        CHECK(r.items[1].notes.empty());
+    }
+}
+
+TEST_CASE("stream: a BOM-like sequence later in the stream is data") {
+    const std::string input = kMsg1 + "MSH|^~\\&|\xEF\xBB\xBFX\r";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(input, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[1].text == "MSH|^~\\&|\xEF\xBB\xBFX\r");
+        CHECK(r.items[1].notes.empty());
+    }
+}
+
+TEST_CASE("stream: blank lines between messages are skipped") {
+    const std::string a = "MSH|^~\\&|A\nPID|1\n";
+    const std::string blanks = "\n\n  \n";
+    const std::string b = "MSH|^~\\&|B\nPID|2\n";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(a + blanks + b, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text == a);
+        CHECK(r.items[1].text == b);
+        CHECK(r.items[1].offset == a.size() + blanks.size());
+        CHECK(r.items[1].line == 6);
+        CHECK(r.items[1].index == 2);
+    }
+}
+
+TEST_CASE("stream: text without MSH is a junk item") {
+    const std::string junk = "PID|1||X\rPV1|1\r";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(junk + kMsg1, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].junk);
+        CHECK_FALSE(r.items[0].has_message());
+        CHECK(r.items[0].text == junk);
+        CHECK(r.items[0].index == 1);
+        CHECK(r.items[0].offset == 0);
+        CHECK(r.items[0].line == 1);
+        CHECK_FALSE(r.items[1].junk);
+        CHECK(r.items[1].text == kMsg1);
+        CHECK(r.items[1].index == 2);
+        CHECK(r.items[1].offset == junk.size());
+        CHECK(r.items[1].line == 3);
+    }
+}
+
+TEST_CASE("stream: junk after a batch trailer is its own item") {
+    const std::string input = "BHS|^~\\&\r" + kMsg1 + "BTS|1\rEVN|X\r";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(input, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text == kMsg1);
+        CHECK(r.items[0].trailer == std::vector<std::string>{"BTS|1"});
+        CHECK(r.items[1].junk);
+        CHECK(r.items[1].text == "EVN|X\r");
+    }
+}
+
+TEST_CASE("stream: binary garbage does not crash and yields no message") {
+    auto data = testutil::read_data("bad/garbage.bin");
+    REQUIRE(data.size() == 200);
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(data, config);
+        for (const auto& it : r.items) CHECK_FALSE(it.has_message());
+    }
+}
+
+TEST_CASE("stream: many messages with a 4096-byte read size all come through") {
+    std::string input;
+    std::vector<std::string> messages;
+    for (int i = 1; i <= 2000; ++i) {
+        std::string m = "MSH|^~\\&|SND|FAC|RCV|RF|20240101||ADT^A01|C" + std::to_string(i) + "|P|2.5\rPID|1||" +
+                         std::to_string(i * 7) + "^^^H^MR||DOE^JANE\rPV1|1|I\r";
+        messages.push_back(m);
+        input += m;
+    }
+    for (std::size_t max_read : {std::size_t(SIZE_MAX), std::size_t(1000), std::size_t(3)}) {
+        INFO("max_read=", max_read);
+        hl7::ReaderOptions options;
+        options.read_size = 4096;
+        auto r = testutil::read_all(input, max_read, options);
+        REQUIRE(r.items.size() == messages.size());
+        std::uint64_t offset = 0;
+        bool all_ok = true;
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            const auto& it = r.items[i];
+            if (it.text != messages[i] || it.index != i + 1 || it.offset != offset || it.line != 3 * i + 1) {
+                all_ok = false;
+                INFO("message ", i + 1);
+                CHECK(it.text == messages[i]);
+                CHECK(it.index == i + 1);
+                CHECK(it.offset == offset);
+                CHECK(it.line == 3 * i + 1);
+                break;
+            }
+            offset += messages[i].size();
+        }
+        CHECK(all_ok);
+        CHECK_FALSE(r.error.has_value());
+        CHECK(r.bytes_read == input.size());
+    }
+}
+
+TEST_CASE("stream: a message larger than max_message_size ends the stream with an error") {
+    std::string big = "MSH|^~\\&|A\r";
+    for (int i = 0; i < 100; ++i) big += "OBX|" + std::to_string(i) + "|ST|X||VALUE\r";
+    hl7::ReaderOptions options;
+    options.read_size = 16;
+    options.max_message_size = 64;
+    auto r = testutil::read_all(kMsg1 + big, 7, options);
+    REQUIRE(r.error.has_value());
+    CHECK(r.error->code == "message-too-large");
+    // The small message before it comes through; no part of the big one is returned as a message.
+    REQUIRE(r.items.size() == 1);
+    CHECK(r.items[0].text == kMsg1);
+}
+
+namespace {
+
+// A source that fails after handing out some bytes.
+class FailingSource final : public hl7::ByteSource {
+public:
+    explicit FailingSource(std::string data) : data_(std::move(data)) {}
+    hl7::ReadResult read(char* buffer, std::size_t capacity) override {
+        if (data_.empty()) return {0, 5};  // EIO
+        std::size_t n = std::min(capacity, data_.size());
+        std::copy_n(data_.data(), n, buffer);
+        data_.erase(0, n);
+        return {n, 0};
+    }
+
+private:
+    std::string data_;
+};
+
+}  // namespace
+
+TEST_CASE("stream: a read error is reported") {
+    FailingSource source(kMsg1 + kMsg2);
+    hl7::MessageReader reader(source);
+    hl7::StreamItem item;
+    std::vector<std::string> texts;
+    while (reader.next(item)) texts.emplace_back(item.text);
+    REQUIRE(reader.error().has_value());
+    CHECK(reader.error()->code == "read-error");
+    // kMsg1 is known to be complete (the next MSH followed it); kMsg2 was still being read when the
+    // error came, so it is not handed out as if it were whole.
+    CHECK(texts == std::vector<std::string>{kMsg1});
+}
+
+namespace {
+
+// Hands out fixed chunks, one per read, and remembers how many reads were asked for: a live
+// sender whose next bytes have not arrived yet.
+class ChunkSource final : public hl7::ByteSource {
+public:
+    explicit ChunkSource(std::vector<std::string> chunks) : chunks_(std::move(chunks)) {}
+    hl7::ReadResult read(char* buffer, std::size_t capacity) override {
+        ++reads;
+        if (next_ == chunks_.size()) return {0, 0};
+        const std::string& c = chunks_[next_++];
+        REQUIRE(c.size() <= capacity);
+        std::copy(c.begin(), c.end(), buffer);
+        return {c.size(), 0};
+    }
+    int reads = 0;
+
+private:
+    std::vector<std::string> chunks_;
+    std::size_t next_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("stream: a frame is complete at its end block, without waiting for the bytes after it") {
+    for (const char* tail : {"\x1c", "\x1c\r"}) {
+        INFO("frame ends with ", tail[1] ? "FS CR" : "FS");
+        ChunkSource source({"\x0b" + kMsg1 + tail, "\r\n\x0b" + kMsg2 + "\x1c\r"});
+        hl7::MessageReader reader(source);
+        hl7::StreamItem item;
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg1);
+        CHECK(source.reads == 1);  // the second chunk was not waited for
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg2);
+        CHECK(item.notes.empty());  // the CR (LF) after the first frame was skipped, not reported
+        CHECK_FALSE(reader.next(item));
+    }
+}
