@@ -161,6 +161,16 @@ void decode_value(std::string_view raw, const Delimiters& delimiters, Charset ch
     Decoder{delimiters, charset, form, out, stats}.decode(raw);
 }
 
+void append_display_value(std::string_view raw, const Delimiters& d, Charset charset, std::string& out,
+                          EscapeStats& stats) {
+    auto has = [raw](char c) { return c != 0 && raw.find(c) != std::string_view::npos; };
+    if (has(d.repetition) || has(d.component) || has(d.subcomponent)) {
+        stats.invalid_bytes += append_as_utf8(out, raw, charset, d.escape ? d.escape : '\\');
+        return;
+    }
+    decode_value(raw, d, charset, TextForm::plain, out, stats);
+}
+
 void encode_value(std::string_view text, const Delimiters& d, Charset charset, TextForm form, std::string& out,
                   EscapeStats& stats) {
     const char e = d.escape;

@@ -654,6 +654,7 @@ struct JsonToEr7 {
     std::string& out;
     std::string where;
     std::optional<Diagnostic> failure;
+    std::size_t unmappable = 0;
 
     bool fail(const std::string& what) {
         if (!failure) failure = make_error("bad-json", fmt::format("{}: {}", where, what));
@@ -668,6 +669,7 @@ struct JsonToEr7 {
         if (!v.is_string()) return fail("expected a string or null");
         EscapeStats stats;
         encode_value(v.get_ref<const std::string&>(), d, charset, TextForm::json, out, stats);
+        unmappable += stats.unmappable;
         return true;
     }
 
@@ -803,6 +805,7 @@ Result<JsonMessage> message_from_json(std::string_view text) {
     for (std::size_t i = 0; i < segments.size(); ++i) {
         JsonToEr7 w{message_delimiters, charset, result.er7, {}, {}};
         if (!w.segment(segments[i], fmt::format("segments[{}]", i))) return *w.failure;
+        result.unmappable += w.unmappable;
         message_delimiters = w.d;
         result.er7.push_back('\r');
     }
@@ -816,6 +819,7 @@ Result<JsonMessage> message_from_json(std::string_view text) {
                 std::string line;
                 JsonToEr7 w{batch_delimiters, charset, line, {}, {}};
                 if (!w.segment(batch[part][i], fmt::format("batch.{}[{}]", part, i))) return *w.failure;
+                result.unmappable += w.unmappable;
                 batch_delimiters = w.d;
                 list.push_back(std::move(line));
             }

@@ -17,6 +17,9 @@ struct PathParser {
     std::size_t pos = 0;
 
     Diagnostic bad(std::string_view expected) const {
+        if (too_large)
+            return make_error("bad-path", fmt::format("number too large at position {} in path '{}' (at most 999999)",
+                                                      pos + 1, text));
         std::string what = pos < text.size() ? fmt::format("bad character '{}'", text[pos]) : "unexpected end";
         return make_error("bad-path", fmt::format("{} at position {} in path '{}' (expected {})", what, pos + 1,
                                                   text, expected));
@@ -24,16 +27,24 @@ struct PathParser {
     bool at(char c) const { return pos < text.size() && text[pos] == c; }
 
     // A number >= 1; returns 0 on failure.
+    // A number from 1 to 999999; returns 0 on failure (and sets too_large for longer numbers).
     int number() {
         std::size_t start = pos;
         long value = 0;
-        while (pos < text.size() && is_digit(text[pos]) && pos - start < 6) value = value * 10 + (text[pos++] - '0');
+        while (pos < text.size() && is_digit(text[pos])) {
+            if (pos - start == 6) {
+                too_large = true;
+                return 0;
+            }
+            value = value * 10 + (text[pos++] - '0');
+        }
         if (pos == start || value == 0) {
             pos = start;
             return 0;
         }
         return static_cast<int>(value);
     }
+    bool too_large = false;
 
     // "[n]" or "[*]"; returns 0 on failure (error reported by caller), Path::all for *.
     int index() {

@@ -60,7 +60,7 @@ void decoded_values(const Message& message, const Path& path, Charset charset, s
         } else if (m.raw == "\"\"") {
             decoded = "\"\"";  // HL7 null stays visible as such
         } else {
-            decode_value(m.raw, d, charset, TextForm::plain, decoded, stats);
+            append_display_value(m.raw, d, charset, decoded, stats);
         }
         if (!as_cells) {
             out.push_back(std::move(decoded));
@@ -136,7 +136,8 @@ void extract_json(const Message& message, const std::vector<Path>& paths, const 
         if (many) out.push_back('[');
         for (std::size_t k = 0; k < values.size(); ++k) {
             if (k) out.push_back(',');
-            append_json_string(out, values[k]);
+            if (values[k] == "\"\"") out.append("null");  // HL7 null, as in the JSON form
+            else append_json_string(out, values[k]);
         }
         if (many) {
             out.push_back(']');

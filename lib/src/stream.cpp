@@ -209,6 +209,11 @@ bool MessageReader::finish(StreamItem& item) {
         item.offset = base_ + body_.begin;
         item.line = body_line_;
     }
+    if (kind_ == Kind::control) {  // batch lines alone: where the first of them is
+        Span first = !header_.empty() ? header_.front() : trailer_.front();
+        item.offset = base_ + first.begin;
+        item.line = body_line_;
+    }
     item.framed = item_framed_;
     for (Span s : header_) item.header.push_back(view(s));
     for (Span s : trailer_) item.trailer.push_back(view(s));
@@ -312,12 +317,16 @@ bool MessageReader::next(StreamItem& item) {
                 unread_ = line;
                 return finish(item);
             }
-            if (kind_ == Kind::none) keep_from_ = line.begin;
+            if (kind_ == Kind::none) {
+                keep_from_ = line.begin;
+                body_line_ = line.number;
+            }
             kind_ = Kind::control;
             header_.push_back({line.begin, line.content_end});
         } else if (starts_segment(content, "BTS") || starts_segment(content, "FTS")) {
             if (kind_ == Kind::none) {
                 keep_from_ = line.begin;
+                body_line_ = line.number;
                 kind_ = Kind::control;
             }
             trailer_.push_back({line.begin, line.content_end});

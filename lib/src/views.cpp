@@ -13,19 +13,12 @@ namespace hl7 {
 
 namespace {
 
-// The field decoded for display: escapes decoded inside each part, delimiters kept.
+// A repetition for display on one line.
 std::string display(std::string_view raw, const Delimiters& d, Charset charset) {
+    if (raw == "\"\"") return "\"\"";
     std::string out;
     EscapeStats stats;
-    if (raw == "\"\"") return "\"\"";
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= raw.size(); ++i) {
-        bool sep = i == raw.size() || raw[i] == d.component || raw[i] == d.subcomponent;
-        if (!sep) continue;
-        decode_value(raw.substr(start, i - start), d, charset, TextForm::plain, out, stats);
-        if (i < raw.size()) out.push_back(raw[i]);
-        start = i + 1;
-    }
+    append_display_value(raw, d, charset, out, stats);
     for (char& c : out)
         if (c == '\r' || c == '\n' || c == '\t') c = ' ';
     return out;
@@ -69,12 +62,16 @@ void write_tree(const Message& message, Charset charset, std::string& out) {
 void MessageSummary::add(const Message& m) {
     ++messages_;
     const Delimiters& d = m.delimiters();
+    Charset charset = declared_charset(m).charset;
     std::string_view msh = m.empty() ? std::string_view() : m.segment(0);
     auto part = [&](int field, int component) -> std::string {
         auto f = field_text(msh, d, field);
         if (!f) return "";
         auto rep = nth_part(*f, d.repetition, 1).value_or(*f);
-        return std::string(nth_part(rep, d.component, component).value_or(""));
+        std::string text;
+        EscapeStats stats;
+        append_display_value(nth_part(rep, d.component, component).value_or(""), d, charset, text, stats);
+        return text;
     };
     auto or_none = [](std::string s) { return s.empty() ? std::string("(none)") : s; };
     std::string type = part(9, 1), trigger = part(9, 2);

@@ -189,6 +189,17 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             message = std::move(*owned);
             item.text = message.original_text();
             ++messages_;
+            if (parsed->unmappable) {
+                Diagnostic d;
+                d.severity = Severity::warning;
+                d.code = "unmappable";
+                d.text = fmt::format("{} character{} the message's charset cannot hold written as '?'",
+                                     parsed->unmappable, parsed->unmappable == 1 ? "" : "s");
+                d.where.byte_offset = offset;
+                d.where.line = line;
+                d.where.has_offset = true;
+                reporter_.report(d, name, index);
+            }
             for (const auto& n : notes) report(n, context, &message);
             context.message = &message;
             on_message(context);

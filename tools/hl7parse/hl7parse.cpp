@@ -67,6 +67,11 @@ int main(int argc, char** argv) {
     flat->excludes(to);
     if (auto status = cli.parse(argc, argv)) return *status;
     cli::Reporter& reporter = cli.reporter();
+    bool json_out = to->count() == 0 || o.to == "json";
+    bool tsv_out = !o.fields.empty() && to->count() == 0;
+    if (o.pretty && (!json_out || tsv_out || (o.count && to->count() == 0)))
+        return cli.usage_error("--pretty is for JSON output (add --to json to -f or --count)");
+    if (o.header && json_out && to->count() > 0) return cli.usage_error("--header is for tab-separated -f output");
 
     JsonWriteOptions json_options;
     if (!o.charset.empty()) {
@@ -87,7 +92,6 @@ int main(int argc, char** argv) {
         if (!parsed) return cli.usage_error(parsed.error().text);
         filters.push_back(*parsed);
     }
-    bool json_out = to->count() == 0 || o.to == "json";
     bool color = o.pretty && cli::use_color(o.color, 1);
     SegmentEndStyle style = segment_end_style(o.segment_end);
 
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
     MessageSummary summary;
     Diagnostics found;
     std::string record;
-    if (!paths.empty() && o.header && !(to->count() && o.to == "json")) {
+    if (tsv_out && o.header) {
         output.buffer() += fmt::format("{}\n", fmt::join(o.fields, "\t"));
     }
 
@@ -113,8 +117,13 @@ int main(int argc, char** argv) {
         if (o.count) {
             summary.add(*m.message);
         } else if (!paths.empty()) {
-            if (to->count() && o.to == "json") extract_json(*m.message, paths, o.fields, charset, out);
-            else extract_row(*m.message, paths, charset, o.join, out);
+            if (tsv_out) {
+                extract_row(*m.message, paths, charset, o.join, out);
+            } else {
+                record.clear();
+                extract_json(*m.message, paths, o.fields, charset, record);
+                out += o.pretty ? pretty_json(record, color) : record;
+            }
             out.push_back('\n');
         } else if (o.tree) {
             out += fmt::format("# {}:message {}\n", m.file, m.item.index);
@@ -130,7 +139,11 @@ int main(int argc, char** argv) {
         } else {
             const char* end = style == SegmentEndStyle::lf ? "\n" : style == SegmentEndStyle::crlf ? "\r\n" : "\r";
             for (auto h : m.item.header) out.append(h).append(end);
-            if (m.message) m.message->write_er7(out, style);
+            if (m.message) {
+                m.message->write_er7(out, style);
+                // Kept endings, but a message never runs into the next: add the CR it lacked.
+                if (out.back() != '\r' && out.back() != '\n') out.push_back('\r');
+            }
             for (auto t : m.item.trailer) out.append(t).append(end);
         }
         for (const auto& d : found) loop.report(d, m, m.message);
@@ -140,7 +153,9 @@ int main(int argc, char** argv) {
     if (o.count) {
         summary.set_unparseable(loop.unparseable());
         if (to->count() && o.to == "json") {
-            summary.write_json(output.buffer());
+            record.clear();
+            summary.write_json(record);
+            output.buffer() += o.pretty ? pretty_json(record, color) : record;
             output.buffer().push_back('\n');
         } else {
             summary.write_text(output.buffer());

@@ -41,6 +41,12 @@ void decode_value(std::string_view raw, const Delimiters& delimiters, Charset ch
 void encode_value(std::string_view text, const Delimiters& delimiters, Charset charset, TextForm form,
                   std::string& out, EscapeStats& stats);
 
+// A value for people (hl7parse -f, --tree, filters): a single leaf is decoded (TextForm::plain); a
+// value with delimiters inside stays ER7 text, escapes and all (only converted to UTF-8), so that a
+// decoded delimiter is never mistaken for a real one.
+void append_display_value(std::string_view raw, const Delimiters& delimiters, Charset charset, std::string& out,
+                          EscapeStats& stats);
+
 // True when `raw` needs decode_value at all (holds the escape character or a non-ASCII byte).
 bool needs_decoding(std::string_view raw, const Delimiters& delimiters);
 

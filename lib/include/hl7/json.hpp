@@ -73,6 +73,7 @@ struct JsonMessage {
     std::vector<std::string> batch_trailer;
     std::string file;  // from "source", if present
     std::uint64_t index = 0;
+    std::size_t unmappable = 0;  // characters the message's charset cannot hold, written as '?'
 };
 Result<JsonMessage> message_from_json(std::string_view json);
 
