@@ -1,0 +1,104 @@
+// HL7 v2 definitions embedded in the library: segments, fields, datatypes, message structures and
+// tables for versions 2.1 to 2.7.1 (generated from the hl7-dictionary package by
+// scripts/gen-definitions; see NOTICE), and how an MSH-12 value maps to one of those sets.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace hl7::defs {
+
+// Optionality as the standard gives it. (hl7-dictionary encodes 1 optional, 2 required,
+// 3 conditional, 4 withdrawn/backward compatible.)
+enum class Usage : std::uint8_t { optional = 1, required = 2, conditional = 3, withdrawn = 4 };
+
+// A field of a segment, or a component of a composite datatype.
+struct FieldDef {
+    std::string_view datatype;     // "XPN", "ST", "varies" for OBX-5
+    std::string_view description;  // "Patient Name"
+    Usage usage = Usage::optional;
+    std::uint16_t max_repetitions = 1;  // 0 = unbounded; 1 = does not repeat
+    std::uint32_t max_length = 0;       // 0 = not given
+    std::uint16_t table = 0;            // 0 = none
+};
+
+struct SegmentDef {
+    std::string_view id;
+    std::string_view description;
+    std::span<const FieldDef> fields;  // fields[0] is field 1
+};
+
+// A datatype; one without components is primitive (ST, NM, DT, ...).
+struct DatatypeDef {
+    std::string_view name;
+    std::string_view description;
+    std::span<const FieldDef> components;
+    bool primitive() const { return components.empty(); }
+};
+
+// A node of a message structure: a segment, or a group of nodes.
+struct StructureNode {
+    std::string_view name;  // segment ID, or group name ("PATIENT_RESULT")
+    std::uint16_t min = 0;
+    std::uint16_t max = 1;  // 0 = unbounded
+    std::span<const StructureNode> children;  // non-empty for groups
+    bool is_group() const { return !children.empty(); }
+};
+
+struct MessageDef {
+    std::string_view structure;  // "ORU_R01"
+    std::string_view description;
+    std::span<const StructureNode> nodes;
+};
+
+struct TableValue {
+    std::string_view code;
+    std::string_view description;
+};
+
+enum class TableKind : std::uint8_t { hl7, user };
+
+struct TableDef {
+    std::uint16_t number = 0;
+    std::string_view description;
+    TableKind kind = TableKind::user;  // values outside an HL7 table are errors, outside a user table warnings
+    std::span<const TableValue> values;
+    const TableValue* find(std::string_view code) const;
+};
+
+// One definition set. The lists are sorted by name, for binary search.
+struct Version {
+    std::string_view name;  // "2.5.1"
+    std::span<const SegmentDef> segments;
+    std::span<const DatatypeDef> datatypes;
+    std::span<const MessageDef> messages;
+
+    const SegmentDef* segment(std::string_view id) const;
+    const DatatypeDef* datatype(std::string_view name) const;
+    // By structure ("ADT_A01"), or by type and trigger ("ADT_A04"), whichever the set has.
+    const MessageDef* message(std::string_view structure) const;
+};
+
+// The definition sets there are, oldest first.
+std::span<const Version> versions();
+const Version* find_version(std::string_view name);  // exact name: "2.5.1"
+
+// Which definition set validates a message whose MSH-12 (its first component, or the whole
+// field) is `msh12`. Accepts "2.5.1", "2.3.0" (-> 2.3), "v2.4", "2.5^FRA^2.11"; a version newer than
+// the newest set (2.8, 2.8.1, 2.8.2, 2.9) uses the newest set with a note; an unknown or malformed
+// one gives no set.
+struct VersionMatch {
+    const Version* version = nullptr;
+    std::string normalised;  // what MSH-12 was read as
+    bool exact = true;       // false when normalised or mapped to another set
+    std::string note;        // why, for a warning ("MSH-12 '2.8' validated against 2.7.1")
+};
+VersionMatch match_version(std::string_view msh12);
+
+// HL7 tables (values from hl7-dictionary; kinds from the standard).
+const TableDef* table(std::uint16_t number);
+
+}  // namespace hl7::defs
