@@ -102,7 +102,9 @@ bool filter_matches(const Message& message, const Filter& f, Charset charset) {
             return true;
         case Filter::Op::matches:
             for (const auto& v : values)
-                if (std::regex_search(v, *f.regex)) return true;
+                // libstdc++'s regex recurses once per character and overflows the stack on long
+                // values (base64 payloads): those never match a pattern.
+                if (v.size() <= kMaxRegexValue && std::regex_search(v, *f.regex)) return true;
             return false;
     }
     return false;

@@ -42,6 +42,8 @@ void Reporter::error(std::string_view text) {
     print(fmt::format("{}: error: {}\n", tool_, text));
 }
 
+void Reporter::summary(std::string_view text) { print(fmt::format("{}: {}\n", tool_, text)); }
+
 void Reporter::warning(std::string_view text) {
     ++warnings_;
     print(fmt::format("{}: warning: {}\n", tool_, text));

@@ -17,6 +17,7 @@ public:
     void set_verbose(bool on) { verbose_ = on; }
     void set_quiet(bool on) { quiet_ = on; }
     bool verbose() const { return verbose_; }
+    bool show_values() const { return show_values_; }
     const std::string& tool() const { return tool_; }
 
     // Prints a finding about `file` (message `index` when non-zero). Notes print only when verbose;
@@ -25,6 +26,8 @@ public:
     // "tool: error: text" for problems that belong to no message.
     void error(std::string_view text);
     void warning(std::string_view text);
+    // "tool: text": a closing summary, not a finding.
+    void summary(std::string_view text);
 
     std::uint64_t errors() const { return errors_; }
     std::uint64_t warnings() const { return warnings_; }

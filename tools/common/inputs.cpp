@@ -72,6 +72,26 @@ bool looks_like_json(std::string_view bytes) {
 
 }  // namespace
 
+Result<std::string> read_whole_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error("no-input", fmt::format("{}: {}", path, std::strerror(errno)));
+    std::string text;
+    char buffer[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            ::close(fd);
+            return make_error("read-error", fmt::format("{}: {}", path, std::strerror(e)));
+        }
+        if (n == 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
 int worst_status(int a, int b) {
     auto rank = [](int s) {
         switch (s) {
@@ -167,6 +187,7 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
                 d.where.has_offset = true;
                 reporter_.report(d, name, index);
                 ++unparseable_;
+                if (on_unparseable_) on_unparseable_(context, d);
                 continue;
             }
             for (const auto& h : parsed->batch_header) item.header.push_back(h);
@@ -184,6 +205,7 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
                 d.where.has_offset = true;
                 reporter_.report(d, name, index);
                 ++unparseable_;
+                if (on_unparseable_) on_unparseable_(context, d);
                 continue;
             }
             message = std::move(*owned);
@@ -220,6 +242,7 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             d.where.line = item.line;
             report(d, context);
             ++unparseable_;
+            if (on_unparseable_) on_unparseable_(context, d);
             if (!item.header.empty() || !item.trailer.empty()) {
                 item.text = {};  // the batch lines around the junk still go through
                 on_message(context);
@@ -237,6 +260,7 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             d.where.line = item.line;
             report(d, context);
             ++unparseable_;
+            if (on_unparseable_) on_unparseable_(context, d);
             continue;
         }
         ++messages_;

@@ -25,6 +25,12 @@ class InputLoop {
 public:
     InputLoop(Reporter& reporter, Output& output) : reporter_(reporter), output_(output) {}
 
+    // Called, besides the report on stderr, for each input that could not be parsed (junk, a
+    // message with unusable delimiters, bad JSON): for reports that list every message.
+    void on_unparseable(std::function<void(const MessageContext&, const Diagnostic&)> handler) {
+        on_unparseable_ = std::move(handler);
+    }
+
     // Runs `on_message` for every message of every file in order (none given: stdin).
     void run(const std::vector<std::string>& files, const std::function<void(MessageContext&)>& on_message);
 
@@ -44,9 +50,13 @@ private:
     Output& output_;
     std::uint64_t messages_ = 0;
     std::uint64_t unparseable_ = 0;
+    std::function<void(const MessageContext&, const Diagnostic&)> on_unparseable_;
     bool missing_ = false;
     bool read_error_ = false;
 };
+
+// Reads a whole (small) file, such as a profile; the error text names the file.
+Result<std::string> read_whole_file(const std::string& path);
 
 // Combines exit statuses: the more serious wins (74 > 66 > 65 > 1 > 0).
 int worst_status(int a, int b);

@@ -45,6 +45,10 @@ struct StructureNode {
     std::uint16_t min = 0;
     std::uint16_t max = 1;  // 0 = unbounded
     std::span<const StructureNode> children;  // non-empty for groups
+    // A choice (v2.7 "<OBR | RXO | ...>"): one of the children per occurrence. Its children are
+    // listed optional (min 0, max 1), so a reader that ignores `choice` sees a group of optional
+    // segments; the group's name is the alternatives' names joined with ','.
+    bool choice = false;
     bool is_group() const { return !children.empty(); }
 };
 

@@ -27,6 +27,9 @@ struct Filter {
 // PATH, PATH=VALUE, PATH!=VALUE or PATH~REGEX. A bad path or regex is an error.
 Result<Filter> parse_filter(std::string_view text);
 
+// Longest value a PATH~REGEX filter looks at; longer values do not match (std::regex recursion).
+inline constexpr std::size_t kMaxRegexValue = 4096;
+
 // Values are compared decoded. PATH=V holds when any value the path names equals V (so with
 // [*], any repetition or segment); PATH!=V when none does; PATH when any value is non-empty.
 bool filter_matches(const Message& message, const Filter& filter, Charset charset);

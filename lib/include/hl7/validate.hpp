@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hl7/ack.hpp"
 #include "hl7/charset.hpp"
 #include "hl7/definitions.hpp"
 #include "hl7/error.hpp"
@@ -52,6 +53,11 @@ struct ValidationOptions {
 // Validates one parsed message. `charset` is the one its text is read in (MSH-18 or an override).
 void validate_message(const Message& message, Charset charset, const ValidationOptions& options,
                       std::vector<Finding>& findings);
+
+// The acknowledgement options for a validated message: AA when there is no error, AR when the
+// message type, event, processing ID or version is not supported (codes 200-203), AE otherwise;
+// one ERR per finding (notes left out). The caller adds control ID and timestamp.
+AckOptions validation_ack(const std::vector<Finding>& findings);
 
 // "PID-7", "PID[2]-3[2].1", "MSH" for a finding's location, as diagnostics print it.
 std::string finding_path(const Finding& finding);

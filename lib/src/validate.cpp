@@ -1,0 +1,526 @@
+// The validator: header, structure (segment order, groups, cardinality), fields, datatypes, tables.
+#include "hl7/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string_view>
+
+#include "hl7/datatypes.hpp"
+#include "hl7/escape.hpp"
+#include "hl7/profile.hpp"
+#include "scan.hpp"
+
+namespace hl7 {
+
+namespace {
+
+bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool well_formed_id(std::string_view id) {
+    return id.size() == 3 && is_upper(id[0]) && (is_upper(id[1]) || is_digit(id[1])) &&
+           (is_upper(id[2]) || is_digit(id[2]));
+}
+
+bool is_z_segment(std::string_view id) { return !id.empty() && id[0] == 'Z'; }
+
+// Splits `text` at `sep` without allocating: call next() until it returns false.
+struct Splitter {
+    std::string_view text;
+    char sep;
+    std::size_t pos = 0;
+    bool done = false;
+    bool next(std::string_view& part) {
+        if (done) return false;
+        if (sep == 0) {
+            part = text;
+            done = true;
+            return true;
+        }
+        std::size_t e = text.find(sep, pos);
+        if (e == std::string_view::npos) {
+            part = text.substr(pos);
+            done = true;
+        } else {
+            part = text.substr(pos, e - pos);
+            pos = e + 1;
+        }
+        return true;
+    }
+};
+
+std::pair<int, int> major_minor(std::string_view name) {
+    int major = 0, minor = 0;
+    std::size_t i = 0;
+    while (i < name.size() && is_digit(name[i]) && major < 1000) major = major * 10 + (name[i++] - '0');
+    if (i < name.size() && name[i] == '.') {
+        ++i;
+        while (i < name.size() && is_digit(name[i]) && minor < 1000) minor = minor * 10 + (name[i++] - '0');
+    }
+    return {major, minor};
+}
+
+class MessageValidator {
+public:
+    MessageValidator(const Message& m, Charset charset, const ValidationOptions& options, std::vector<Finding>& out)
+        : m_(m), d_(m.delimiters()), charset_(charset), options_(options), out_(out) {}
+
+    void run() {
+        std::string_view msh = m_.segment(0);
+        header(msh);
+        segment_ids_and_occurrences();
+        if (version_) structure();
+        for (std::size_t i = 0; i < m_.size(); ++i) fields(i);
+        for (const auto& profile : options_.profiles) profile->check(m_, charset_, out_);
+    }
+
+private:
+    Finding& add(Severity severity, int code, std::string rule, Path location, std::uint32_t segment_index,
+                 std::string text, std::string_view value = {}) {
+        Finding f;
+        f.severity = severity;
+        f.code = code;
+        f.rule = std::move(rule);
+        f.location = std::move(location);
+        f.segment_index = segment_index;
+        f.text = std::move(text);
+        f.value = std::string(value);
+        out_.push_back(std::move(f));
+        return out_.back();
+    }
+
+    Path path_of(std::size_t segment, int field = 0, int repetition = 1, int component = 0, int subcomponent = 0) {
+        Path p;
+        p.segment = std::string(ids_[segment]);
+        p.occurrence = occurrences_[segment];
+        p.field = field;
+        p.repetition = repetition;
+        p.repetition_given = repetition > 1;
+        p.component = component;
+        p.subcomponent = subcomponent;
+        return p;
+    }
+
+    std::string decoded(std::string_view raw, EscapeStats& stats) {
+        if (!needs_decoding(raw, d_)) return std::string(raw);
+        std::string out;
+        decode_value(raw, d_, charset_, TextForm::plain, out, stats);
+        return out;
+    }
+
+    // --- header -----------------------------------------------------------------------------
+
+    std::string_view msh_part(std::string_view msh, int field, int component) {
+        auto f = field_text(msh, d_, field);
+        if (!f) return {};
+        auto rep = nth_part(*f, d_.repetition, 1).value_or(*f);
+        return nth_part(rep, d_.component, component).value_or(std::string_view());
+    }
+
+    void header(std::string_view msh) {
+        Path p;
+        p.segment = "MSH";
+        auto at = [&](int field, int component = 0) {
+            Path q = p;
+            q.field = field;
+            q.component = component;
+            return q;
+        };
+        // Version first: everything else depends on the definition set.
+        std::string_view msh12 = msh_part(msh, 12, 1);
+        std::string wanted = options_.version_override;
+        for (const auto& profile : options_.profiles)
+            if (wanted.empty() && !profile->version().empty()) wanted = profile->version();
+        if (!wanted.empty()) {
+            auto match = defs::match_version(wanted);
+            version_ = match.version;
+            if (!version_) add(Severity::error, kUnsupportedVersion, "version", at(12), 1,
+                               fmt::format("version '{}' to validate as is not known", wanted));
+        } else {
+            auto match = defs::match_version(msh12);
+            version_ = match.version;
+            if (!version_) {
+                add(Severity::error, kUnsupportedVersion, "version", at(12, 1), 1,
+                    msh12.empty() ? std::string("MSH-12 (version) is empty: fields and structure not checked")
+                                  : fmt::format("{}: fields and structure not checked", match.note),
+                    msh12);
+            } else if (!match.exact) {
+                add(Severity::warning, kUnsupportedVersion, "version", at(12, 1), 1, match.note, msh12);
+            }
+        }
+        if (version_) std::tie(major_, minor_) = major_minor(version_->name);
+
+        std::string_view type = msh_part(msh, 9, 1), trigger = msh_part(msh, 9, 2), structure = msh_part(msh, 9, 3);
+        type_ = std::string(type);
+        if (type.empty()) {
+            add(Severity::error, kRequiredMissing, "header", at(9, 1), 1, "MSH-9.1 (message type) is empty");
+        } else if (const auto* t = defs::table(76); t && !t->values.empty() && !t->find(type)) {
+            add(Severity::error, kUnsupportedMessageType, "header", at(9, 1), 1,
+                "message type not in HL7 table 0076", type);
+        }
+        if (!trigger.empty()) {
+            if (const auto* t = defs::table(3); t && !t->values.empty() && !t->find(trigger))
+                add(Severity::error, kUnsupportedEvent, "header", at(9, 2), 1, "trigger event not in HL7 table 0003",
+                    trigger);
+        }
+        if (!structure.empty()) {
+            if (const auto* t = defs::table(354); t && !t->values.empty() && !t->find(structure))
+                add(Severity::error, kUnsupportedMessageType, "header", at(9, 3), 1,
+                    "message structure not in HL7 table 0354", structure);
+        }
+        if (version_) {
+            std::string key = trigger.empty() ? std::string(type) : fmt::format("{}_{}", type, trigger);
+            if (!structure.empty()) message_def_ = version_->message(structure);
+            if (!message_def_ && !trigger.empty()) message_def_ = version_->message(key);
+            if (!message_def_) message_def_ = version_->message(type);
+            if (!message_def_ && !type.empty()) {
+                add(Severity::warning, kUnsupportedMessageType, "structure", at(9), 1,
+                    fmt::format("no message structure for {} in version {}: segment order not checked",
+                                structure.empty() ? key : std::string(structure), version_->name));
+            } else if (message_def_ && !structure.empty() && message_def_->structure != structure) {
+                add(Severity::warning, kUnsupportedMessageType, "header", at(9, 3), 1,
+                    fmt::format("MSH-9.3 does not match the structure {} defines for {}", version_->name, key));
+            }
+        }
+        std::string_view processing = msh_part(msh, 11, 1);
+        if (!processing.empty()) {
+            if (const auto* t = defs::table(103); t && !t->values.empty() && !t->find(processing))
+                add(Severity::error, kUnsupportedProcessingId, "header", at(11, 1), 1,
+                    "processing ID not in HL7 table 0103", processing);
+        }
+    }
+
+    // --- segment IDs and occurrences ----------------------------------------------------------
+
+    void segment_ids_and_occurrences() {
+        ids_.resize(m_.size());
+        occurrences_.resize(m_.size());
+        std::vector<std::pair<std::string_view, int>> seen;
+        for (std::size_t i = 0; i < m_.size(); ++i) {
+            std::string_view id = m_.segment_id(i);
+            ids_[i] = id;
+            auto it = std::find_if(seen.begin(), seen.end(), [&](auto& s) { return s.first == id; });
+            occurrences_[i] = it == seen.end() ? (seen.emplace_back(id, 1), 1) : ++it->second;
+            if (!well_formed_id(id)) {
+                add(Severity::error, kSegmentSequence, "syntax", path_of(i), static_cast<std::uint32_t>(i + 1),
+                    "segment ID is not three upper-case letters or digits", id);
+            }
+        }
+    }
+
+    // --- structure ----------------------------------------------------------------------------
+
+    const defs::SegmentDef* segment_def(std::string_view id) const {
+        for (const auto& profile : options_.profiles)
+            if (const auto* s = profile->segment(id)) return s;
+        return version_ ? version_->segment(id) : nullptr;
+    }
+
+    static bool in_structure(std::span<const defs::StructureNode> nodes, std::string_view id) {
+        for (const auto& n : nodes) {
+            if (n.is_group() ? in_structure(n.children, id) : n.name == id) return true;
+        }
+        return false;
+    }
+
+    // Whether a node can begin with segment `id`: its first segment, or any before the first
+    // required one.
+    static bool can_start(const defs::StructureNode& node, std::string_view id) {
+        if (!node.is_group()) return node.name == id;
+        for (const auto& child : node.children) {
+            if (can_start(child, id)) return true;
+            if (child.min > 0) return false;
+        }
+        return false;
+    }
+
+    bool skippable(std::size_t i) const {
+        return (options_.allow_z_segments && is_z_segment(ids_[i])) || unplaced_[i];
+    }
+
+    std::size_t skip(std::size_t i) const {
+        while (i < ids_.size() && skippable(i)) ++i;
+        return i;
+    }
+
+    // Matches the nodes of one group from segment i; returns where matching stopped.
+    std::size_t match(std::span<const defs::StructureNode> nodes, std::size_t i, const std::string& group) {
+        for (const auto& node : nodes) {
+            int count = 0;
+            for (;;) {
+                i = skip(i);
+                if (node.max != 0 && count >= node.max) break;
+                if (i >= ids_.size() || !can_start(node, ids_[i])) break;
+                if (node.is_group()) {
+                    std::size_t next = match(node.children, i, std::string(node.name));
+                    if (next == i) break;
+                    i = next;
+                } else {
+                    ++i;
+                }
+                ++count;
+            }
+            if (count < node.min) {
+                std::string what = node.is_group() ? fmt::format("group {}", node.name)
+                                                    : fmt::format("segment {}", node.name);
+                std::string where = group.empty() ? "" : fmt::format(" in group {}", group);
+                Path p;
+                p.segment = node.is_group() ? std::string(node.children.front().name) : std::string(node.name);
+                if (node.min > 1 && count > 0) {
+                    add(Severity::error, kSegmentSequence, "cardinality", p, 0,
+                        fmt::format("{} occurs {} time{}{}, at least {} required", what, count, count == 1 ? "" : "s",
+                                    where, node.min));
+                } else {
+                    add(Severity::error, kSegmentSequence, "required-segment", p, 0,
+                        fmt::format("required {} missing{}", what, where));
+                }
+            }
+        }
+        return i;
+    }
+
+    void structure() {
+        if (!message_def_) return;
+        unplaced_.assign(m_.size(), false);
+        for (std::size_t i = 1; i < m_.size(); ++i) {
+            bool z = is_z_segment(ids_[i]);
+            if (z && options_.allow_z_segments) continue;
+            if (!in_structure(message_def_->nodes, ids_[i])) {
+                unplaced_[i] = true;
+                add(Severity::error, kSegmentSequence, "unexpected-segment", path_of(i),
+                    static_cast<std::uint32_t>(i + 1),
+                    z ? fmt::format("Z-segment {} not allowed (--no-z)", ids_[i])
+                      : fmt::format("segment {} is not part of {}", ids_[i], message_def_->structure));
+            }
+        }
+        // Match; a segment where matching stops is out of order: set it aside and match again,
+        // so that one misplaced segment does not hide the order of all that follow.
+        std::vector<Finding> missing;
+        for (;;) {
+            std::size_t before = out_.size();
+            std::size_t end = skip(match(message_def_->nodes, 0, ""));
+            missing.assign(std::make_move_iterator(out_.begin() + static_cast<std::ptrdiff_t>(before)),
+                           std::make_move_iterator(out_.end()));
+            out_.resize(before);
+            if (end >= m_.size()) break;
+            unplaced_[end] = true;
+            add(Severity::error, kSegmentSequence, "segment-order", path_of(end), static_cast<std::uint32_t>(end + 1),
+                fmt::format("segment {} is out of order for {}", ids_[end], message_def_->structure));
+        }
+        for (Finding& f : missing) out_.push_back(std::move(f));
+    }
+
+    // --- fields -------------------------------------------------------------------------------
+
+    void fields(std::size_t index) {
+        const defs::SegmentDef* def = segment_def(ids_[index]);
+        if (!def) {
+            if (version_ && !is_z_segment(ids_[index]) && well_formed_id(ids_[index]))
+                add(Severity::warning, kSegmentSequence, "unknown-segment", path_of(index),
+                    static_cast<std::uint32_t>(index + 1),
+                    fmt::format("segment {} is not defined in version {}", ids_[index], version_->name));
+            return;
+        }
+        std::string_view seg = m_.segment(index);
+        bool header = is_header_segment(seg);
+        std::uint32_t seg_no = static_cast<std::uint32_t>(index + 1);
+        // Walk the fields once: field n of a header segment starts after the encoding characters.
+        std::string_view rest = seg.substr(std::min(seg.size(), ids_[index].size()));
+        std::vector<std::string_view>& values = field_values_;
+        values.clear();
+        if (header) {
+            values.push_back(seg.substr(3, 1));
+            rest = seg.substr(4);
+            Splitter s{rest, d_.field};
+            std::string_view part;
+            while (s.next(part)) values.push_back(part);
+        } else if (!rest.empty()) {
+            Splitter s{rest.substr(1), d_.field};
+            std::string_view part;
+            while (s.next(part)) values.push_back(part);
+        }
+        obx_type_ = {};
+        if (ids_[index] == "OBX" && values.size() >= 2) obx_type_ = values[1];
+        for (std::size_t k = 0; k < def->fields.size(); ++k) {
+            const defs::FieldDef& f = def->fields[k];
+            int number = static_cast<int>(k + 1);
+            std::string_view value = k < values.size() ? values[k] : std::string_view();
+            bool present = k < values.size() && !value.empty();
+            if (!present) {
+                if (f.usage == defs::Usage::required)
+                    add(Severity::error, kRequiredMissing, "required", path_of(index, number), seg_no,
+                        fmt::format("required field {} missing", f.description.empty() ? "" : f.description));
+                continue;
+            }
+            if (header && number <= 2) continue;  // the delimiters, checked by the parser
+            if (f.usage == defs::Usage::withdrawn)
+                add(Severity::note, kDataType, "withdrawn", path_of(index, number), seg_no,
+                    fmt::format("field {} is withdrawn in version {}", f.description, version_->name));
+            int reps = 0;
+            Splitter s{value, d_.repetition};
+            std::string_view rep;
+            while (s.next(rep)) {
+                ++reps;
+                if (f.max_repetitions != 0 && reps == f.max_repetitions + 1) {
+                    add(Severity::error, kDataType, "repetition", path_of(index, number, reps), seg_no,
+                        f.max_repetitions == 1
+                            ? std::string("field does not repeat")
+                            : fmt::format("more than {} repetitions", f.max_repetitions));
+                }
+                if (rep.empty()) continue;
+                if (f.max_length != 0 && rep.size() > f.max_length) {
+                    add(options_.length_errors ? Severity::error : Severity::warning, kValueTooLong, "length",
+                        path_of(index, number, reps), seg_no,
+                        fmt::format("value longer than {} characters", f.max_length), rep);
+                }
+                std::string_view type = f.datatype;
+                if (ids_[index] == "OBX" && number == 5) {
+                    type = nth_part(obx_type_, d_.component, 1).value_or("");
+                    if (type.empty()) continue;  // OBX-2 missing: reported as a required field
+                }
+                check_value(type, f.table, rep, index, number, reps, 0, 0, 0);
+            }
+        }
+    }
+
+    // Checks a value of `type` at depth 0 (a repetition), 1 (a component) or 2 (a subcomponent).
+    void check_value(std::string_view type, std::uint16_t table, std::string_view raw, std::size_t index, int field,
+                     int rep, int component, int subcomponent, int depth) {
+        if (raw == "\"\"") return;  // HL7 null: present, no value to check
+        const defs::DatatypeDef* dt = version_ ? version_->datatype(type) : nullptr;
+        std::uint32_t seg_no = static_cast<std::uint32_t>(index + 1);
+        if (type == "TS" && depth < 2) {
+            // A time stamp is DTM^precision; its first component carries the format to check.
+            char sep = depth == 0 ? d_.component : d_.subcomponent;
+            std::string_view first = nth_part(raw, sep, 1).value_or(raw);
+            if (!first.empty()) check_leaf("TS", 0, first, index, field, rep, depth == 0 ? 1 : component,
+                                           depth == 0 ? 0 : 1, seg_no);
+            return;
+        }
+        if (dt && !dt->primitive() && depth < 2) {
+            char sep = depth == 0 ? d_.component : d_.subcomponent;
+            Splitter s{raw, sep};
+            std::string_view part;
+            int n = 0;
+            bool any = !raw.empty();
+            while (s.next(part)) {
+                ++n;
+                if (static_cast<std::size_t>(n) > dt->components.size()) break;  // extra components: tolerated
+                const defs::FieldDef& c = dt->components[static_cast<std::size_t>(n - 1)];
+                if (part.empty()) continue;
+                check_value(c.datatype, c.table, part, index, field, rep, depth == 0 ? n : component,
+                            depth == 0 ? 0 : n, depth + 1);
+            }
+            // Required components of a valued composite.
+            if (any) {
+                for (std::size_t k = static_cast<std::size_t>(n); k < dt->components.size(); ++k) {
+                    // components past the last one given are empty
+                    const defs::FieldDef& c = dt->components[k];
+                    if (c.usage == defs::Usage::required)
+                        add(Severity::error, kRequiredMissing, "required", 
+                            path_of(index, field, rep, depth == 0 ? static_cast<int>(k + 1) : component,
+                                    depth == 0 ? 0 : static_cast<int>(k + 1)),
+                            seg_no, fmt::format("required component {} ({}) missing", k + 1, c.description));
+                }
+                Splitter again{raw, sep};
+                int m = 0;
+                while (again.next(part)) {
+                    ++m;
+                    if (static_cast<std::size_t>(m) > dt->components.size()) break;
+                    const defs::FieldDef& c = dt->components[static_cast<std::size_t>(m - 1)];
+                    if (part.empty() && c.usage == defs::Usage::required)
+                        add(Severity::error, kRequiredMissing, "required",
+                            path_of(index, field, rep, depth == 0 ? m : component, depth == 0 ? 0 : m), seg_no,
+                            fmt::format("required component {} ({}) missing", m, c.description));
+                }
+            }
+            return;
+        }
+        check_leaf(type, table, raw, index, field, rep, component, subcomponent, seg_no);
+    }
+
+    // A primitive (or a composite below subcomponent level: checked as text).
+    void check_leaf(std::string_view type, std::uint16_t table, std::string_view raw, std::size_t index, int field,
+                    int rep, int component, int subcomponent, std::uint32_t seg_no) {
+        EscapeStats stats;
+        std::string text = decoded(raw, stats);
+        Path here = path_of(index, field, rep, component, subcomponent);
+        if (stats.bad_escapes)
+            add(Severity::warning, kDataType, "escape", here, seg_no, "malformed escape sequence kept as text", raw);
+        if (stats.invalid_bytes)
+            add(Severity::warning, kDataType, "charset", here, seg_no,
+                fmt::format("byte not valid in {} (kept as \\Xhh\\)", charset_name(charset_)), raw);
+        if (auto problem = check_primitive(type, text, major_, minor_)) {
+            add(Severity::error, kDataType, "datatype", path_of(index, field, rep, component, subcomponent), seg_no,
+                fmt::format("{}: {}", type, problem->what), text);
+        }
+        if (table != 0 && (type == "ID" || type == "IS")) {
+            const defs::TableDef* t = defs::table(table);
+            if (t && !t->values.empty() && !t->find(text) && !pattern_value(table, text)) {
+                bool hl7 = t->kind == defs::TableKind::hl7;
+                add(hl7 ? Severity::error : Severity::warning, kTableValue, "table",
+                    path_of(index, field, rep, component, subcomponent), seg_no,
+                    fmt::format("value not in {} table {:04}", hl7 ? "HL7" : "user-defined", table), text);
+            }
+        }
+    }
+
+    // Values a table gives as patterns rather than lists: 0396 names "HL7nnnn" for HL7 tables and
+    // "99zzz" for local coding systems.
+    static bool pattern_value(std::uint16_t table, std::string_view v) {
+        if (table != 396) return false;
+        if (v.size() == 7 && v.substr(0, 3) == "HL7" && std::all_of(v.begin() + 3, v.end(), is_digit)) return true;
+        return v.size() > 2 && v.substr(0, 2) == "99";
+    }
+
+    const Message& m_;
+    const Delimiters& d_;
+    Charset charset_;
+    const ValidationOptions& options_;
+    std::vector<Finding>& out_;
+    const defs::Version* version_ = nullptr;
+    const defs::MessageDef* message_def_ = nullptr;
+    int major_ = 2, minor_ = 5;
+    std::string type_;
+    std::vector<std::string_view> ids_;
+    std::vector<int> occurrences_;
+    std::vector<bool> unplaced_;
+    std::vector<std::string_view> field_values_;
+    std::string_view obx_type_;
+};
+
+}  // namespace
+
+void validate_message(const Message& message, Charset charset, const ValidationOptions& options,
+                      std::vector<Finding>& findings) {
+    if (message.empty()) return;
+    MessageValidator(message, charset, options, findings).run();
+}
+
+AckOptions validation_ack(const std::vector<Finding>& findings) {
+    AckOptions ack;
+    ack.code = AckCode::AA;
+    for (const Finding& f : findings) {
+        if (f.severity == Severity::note) continue;
+        if (f.severity == Severity::error) {
+            bool unsupported = f.code >= 200 && f.code <= 203;
+            if (unsupported) ack.code = AckCode::AR;
+            else if (ack.code == AckCode::AA) ack.code = AckCode::AE;
+        }
+        AckFinding a;
+        a.location = f.location;
+        a.code = f.code;
+        a.severity = f.severity == Severity::error ? 'E' : 'W';
+        a.text = f.text;
+        ack.findings.push_back(std::move(a));
+    }
+    return ack;
+}
+
+std::string finding_path(const Finding& f) {
+    if (f.location.segment.empty()) return "";
+    return f.location.to_string();
+}
+
+}  // namespace hl7

@@ -1,0 +1,96 @@
+// Finding filters and positions for hl7validate.
+#include "suppress.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace hl7::cli {
+
+Result<Suppressions> Suppressions::parse(const std::vector<std::string>& items) {
+    Suppressions s;
+    for (const std::string& item : items) {
+        if (!item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            if (item.size() > 4) return make_error("bad-ignore", fmt::format("--ignore {}: not a 0357 code", item));
+            s.codes_.push_back(std::stoi(item));
+        } else if (auto path = parse_path(item)) {
+            s.paths_.push_back(*path);
+        } else if (!item.empty() && std::all_of(item.begin(), item.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || c == '-';
+                   })) {
+            s.rules_.push_back(item);
+        } else {
+            return make_error("bad-ignore",
+                              fmt::format("--ignore {}: not a code, a rule name or a path ({})", item, path.error().text));
+        }
+    }
+    return s;
+}
+
+namespace {
+
+// Whether `p` (a finding's location) lies at or below `within`.
+bool inside(const Path& p, const Path& within) {
+    if (p.segment != within.segment) return false;
+    if (within.occurrence_given && within.occurrence != Path::all && p.occurrence != within.occurrence) return false;
+    if (within.field == 0) return true;
+    if (p.field != within.field) return false;
+    if (within.repetition_given && within.repetition != Path::all && p.repetition != within.repetition) return false;
+    if (within.component == 0) return true;
+    if (p.component != within.component) return false;
+    return within.subcomponent == 0 || p.subcomponent == within.subcomponent;
+}
+
+}  // namespace
+
+void Suppressions::apply(std::vector<Finding>& findings, bool warnings_as_errors) const {
+    findings.erase(std::remove_if(findings.begin(), findings.end(),
+                                  [this](const Finding& f) {
+                                      if (std::find(codes_.begin(), codes_.end(), f.code) != codes_.end()) return true;
+                                      if (std::find(rules_.begin(), rules_.end(), f.rule) != rules_.end()) return true;
+                                      for (const Path& p : paths_)
+                                          if (inside(f.location, p)) return true;
+                                      return false;
+                                  }),
+                   findings.end());
+    if (warnings_as_errors)
+        for (Finding& f : findings)
+            if (f.severity == Severity::warning) f.severity = Severity::error;
+}
+
+void limit_errors(std::vector<Finding>& findings, std::uint64_t max, std::uint64_t& reported) {
+    if (max == 0) return;
+    findings.erase(std::remove_if(findings.begin(), findings.end(),
+                                  [&](const Finding& f) {
+                                      if (f.severity != Severity::error) return false;
+                                      return ++reported > max;
+                                  }),
+                   findings.end());
+}
+
+void describe(const Message& message, const StreamItem& item, const std::vector<Finding>& findings,
+              MessageReport& report, bool from_json) {
+    const Delimiters& d = message.delimiters();
+    std::string_view msh = message.segment(0);
+    report.type = std::string(field_text(msh, d, 9).value_or(""));
+    auto control = field_text(msh, d, 10).value_or("");
+    report.control_id = std::string(nth_part(control, d.component, 1).value_or(control));
+    std::string_view text = message.original_text();
+    report.finding_offsets.clear();
+    report.finding_lines.clear();
+    for (const Finding& f : findings) {
+        std::uint64_t offset = item.offset, line = item.line;
+        if (!from_json && f.segment_index > 0 && f.segment_index <= message.size()) {
+            std::uint32_t at = message.segment_offset(f.segment_index - 1);
+            offset += at;
+            // Lines before the segment: CR, LF and CRLF each end one.
+            for (std::uint32_t k = 0; k < at && k < text.size(); ++k) {
+                if (text[k] == '\n' || (text[k] == '\r' && (k + 1 >= text.size() || text[k + 1] != '\n'))) ++line;
+            }
+        }
+        report.finding_offsets.push_back(offset);
+        report.finding_lines.push_back(line);
+    }
+}
+
+}  // namespace hl7::cli
