@@ -5,7 +5,7 @@ complete -c hl7validate -l show-values -d 'Show message values in diagnostics (t
 complete -c hl7validate -s v -l verbose -d 'Also report notes: repairs such as LF line ends or MLLP framing'
 complete -c hl7validate -l format -x -a 'human json junit github' -d 'Report form: human (default), json, junit or github'
 complete -c hl7validate -l ack -d 'Write an ACK (AA/AE/AR) per message, with an ERR per finding'
-complete -c hl7validate -s q -l quiet -d 'No report and no summary: the exit status only'
+complete -c hl7validate -s q -l quiet -d 'No report and no summary, only the exit status (input errors still shown)'
 complete -c hl7validate -l profile -r -F -d 'Check against this profile too (YAML, JSON or XML; repeatable)'
 complete -c hl7validate -l ignore -x -d 'Leave out findings with this 0357 code, path or rule (repeatable)'
 complete -c hl7validate -l warnings-as-errors -d 'A message with warnings is invalid too'

@@ -1,4 +1,7 @@
 // Format checks for HL7 v2 primitive datatypes; the rules are listed in hl7/datatypes.hpp.
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "hl7/datatypes.hpp"
 
 #include <array>
@@ -95,7 +98,20 @@ bool version_before(int major, int minor, int than_major, int than_minor) {
 
 // Unicode control characters (category Cc) other than TAB: C0, DEL, and C1 (UTF-8 C2 80..C2 9F).
 bool has_control(std::string_view value) {
-    for (std::size_t i = 0; i < value.size(); ++i) {
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    // Long values (base64 payloads, report text) are mostly plain: skip 16 bytes at a time while
+    // none is below 0x20, DEL, or from 0x80 (signed compare catches both ends).
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    while (value.size() - i >= 16) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(value.data() + i));
+        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del));
+        if (_mm_movemask_epi8(m) != 0) break;
+        i += 16;
+    }
+#endif
+    for (; i < value.size(); ++i) {
         const auto c = static_cast<unsigned char>(value[i]);
         if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
         if (c == 0xC2 && i + 1 < value.size()) {

@@ -2,6 +2,8 @@
 // lib/data/table-kinds.tsv and lib/data/table-extra.tsv. Do not edit by hand: change those or the
 // script and run scripts/gen-definitions. Repairs to the package data (see the script), with counts:
 //   0-for-O message keys: 5
+//   OBX-2 length: 4
+//   OBX-2 repetitions: 1
 //   choice names: 12
 //   choice of one: 2
 //   missing SFT in event keys: 54
@@ -3646,7 +3648,7 @@ constexpr FieldDef seg_OBR_3[] = {
 
 constexpr FieldDef seg_OBX_3[] = {
     {"SI", "Set ID - OBX", O, 1, 4, 0},
-    {"ID", "Value Type", R, 1, 2, 125},
+    {"ID", "Value Type", R, 1, 3, 125},
     {"CE", "Observation Identifier", R, 1, 590, 0},
     {"ST", "Observation Sub-ID", O, 1, 20, 0},
     {"varies", "Observation Value", O, 0, 65536, 0},
@@ -11755,7 +11757,7 @@ constexpr FieldDef seg_OBR_5[] = {
 
 constexpr FieldDef seg_OBX_5[] = {
     {"SI", "Set ID - OBX", O, 1, 4, 0},
-    {"ID", "Value Type", O, 1, 2, 125},
+    {"ID", "Value Type", O, 1, 3, 125},
     {"CE", "Observation Identifier", R, 1, 250, 0},
     {"ST", "Observation Sub-Id", O, 1, 20, 0},
     {"varies", "Observation Value", O, 0, 65536, 0},
@@ -15584,7 +15586,7 @@ constexpr FieldDef seg_OBR_6[] = {
 
 constexpr FieldDef seg_OBX_6[] = {
     {"SI", "Set ID - OBX", O, 1, 4, 0},
-    {"ID", "Value Type", O, 1, 2, 125},
+    {"ID", "Value Type", O, 1, 3, 125},
     {"CE", "Observation Identifier", R, 1, 250, 0},
     {"ST", "Observation Sub-ID", O, 1, 20, 0},
     {"varies", "Observation Value", O, 0, 99999, 0},
@@ -20604,7 +20606,7 @@ constexpr FieldDef seg_OBR_7[] = {
 
 constexpr FieldDef seg_OBX_7[] = {
     {"SI", "Set ID - OBX", O, 1, 4, 0},
-    {"ID", "Value Type", O, 125, 2, 125},
+    {"ID", "Value Type", O, 1, 3, 125},
     {"CE", "Observation Identifier", R, 1, 250, 0},
     {"ST", "Observation Sub-ID", O, 1, 20, 0},
     {"varies", "Observation Value", O, 0, 99999, 0},

@@ -5,6 +5,10 @@
 
 #include "scan.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace hl7 {
 
 namespace {
@@ -151,6 +155,16 @@ struct Decoder {
 }  // namespace
 
 bool needs_decoding(std::string_view raw, const Delimiters& d) {
+#if defined(__SSE2__)
+    std::size_t i = 0;
+    const __m128i escape = _mm_set1_epi8(d.escape ? d.escape : 0x7F);
+    while (raw.size() - i >= 16) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw.data() + i));
+        if ((_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, escape))) != 0) return true;
+        i += 16;
+    }
+    raw.remove_prefix(i);
+#endif
     for (char c : raw)
         if (c == d.escape || static_cast<unsigned char>(c) >= 0x80) return true;
     return false;

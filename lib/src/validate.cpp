@@ -102,11 +102,13 @@ private:
         return p;
     }
 
-    std::string decoded(std::string_view raw, EscapeStats& stats) {
-        if (!needs_decoding(raw, d_)) return std::string(raw);
-        std::string out;
-        decode_value(raw, d_, charset_, TextForm::plain, out, stats);
-        return out;
+    // The decoded text of a leaf value: `raw` itself when there is nothing to decode, else the
+    // decoding in a buffer reused from value to value (valid until the next call).
+    std::string_view decoded(std::string_view raw, EscapeStats& stats) {
+        if (!needs_decoding(raw, d_)) return raw;
+        decode_buffer_.clear();
+        decode_value(raw, d_, charset_, TextForm::plain, decode_buffer_, stats);
+        return decode_buffer_;
     }
 
     // --- header -----------------------------------------------------------------------------
@@ -235,8 +237,37 @@ private:
         return false;
     }
 
-    bool skippable(std::size_t i) const {
-        return (options_.allow_z_segments && is_z_segment(ids_[i])) || unplaced_[i];
+    // Z-segments may appear anywhere unless --no-z; with it, those a profile defines still may.
+    bool z_allowed(std::string_view id) const {
+        if (!is_z_segment(id)) return false;
+        if (options_.allow_z_segments) return true;
+        for (const auto& profile : options_.profiles)
+            if (profile->segment(id)) return true;
+        return false;
+    }
+
+    bool skippable(std::size_t i) const { return unplaced_[i]; }
+
+    // The segment a missing node is reported at: a segment's own ID; for a group its first required
+    // segment, or its first segment when none is required.
+    static std::string_view first_segment(const defs::StructureNode& node) {
+        if (!node.is_group()) return node.name;
+        for (const auto& child : node.children)
+            if (child.min > 0) return first_segment(child);
+        return first_segment(node.children.front());
+    }
+
+    // Up to `wanted` out-of-order occurrences of segment `id` not yet counted in this pass: a
+    // segment set aside as misplaced is present, and is not reported missing as well.
+    int credit(std::string_view id, int wanted) {
+        int n = 0;
+        for (std::size_t k = 0; k < ids_.size() && n < wanted; ++k) {
+            if (misplaced_[k] && !credited_[k] && ids_[k] == id) {
+                credited_[k] = true;
+                ++n;
+            }
+        }
+        return n;
     }
 
     std::size_t skip(std::size_t i) const {
@@ -245,7 +276,7 @@ private:
     }
 
     // Matches the nodes of one group from segment i; returns where matching stopped.
-    std::size_t match(std::span<const defs::StructureNode> nodes, std::size_t i, const std::string& group) {
+    std::size_t match(std::span<const defs::StructureNode> nodes, std::size_t i, std::string_view group) {
         for (const auto& node : nodes) {
             int count = 0;
             for (;;) {
@@ -253,7 +284,7 @@ private:
                 if (node.max != 0 && count >= node.max) break;
                 if (i >= ids_.size() || !can_start(node, ids_[i])) break;
                 if (node.is_group()) {
-                    std::size_t next = match(node.children, i, std::string(node.name));
+                    std::size_t next = match(node.children, i, node.name);
                     if (next == i) break;
                     i = next;
                 } else {
@@ -261,12 +292,13 @@ private:
                 }
                 ++count;
             }
+            if (count < node.min && !node.is_group()) count += credit(node.name, node.min - count);
             if (count < node.min) {
                 std::string what = node.is_group() ? fmt::format("group {}", node.name)
                                                     : fmt::format("segment {}", node.name);
                 std::string where = group.empty() ? "" : fmt::format(" in group {}", group);
                 Path p;
-                p.segment = node.is_group() ? std::string(node.children.front().name) : std::string(node.name);
+                p.segment = std::string(first_segment(node));
                 if (node.min > 1 && count > 0) {
                     add(Severity::error, kSegmentSequence, "cardinality", p, 0,
                         fmt::format("{} occurs {} time{}{}, at least {} required", what, count, count == 1 ? "" : "s",
@@ -283,9 +315,14 @@ private:
     void structure() {
         if (!message_def_) return;
         unplaced_.assign(m_.size(), false);
+        misplaced_.assign(m_.size(), false);
+        credited_.assign(m_.size(), false);
         for (std::size_t i = 1; i < m_.size(); ++i) {
             bool z = is_z_segment(ids_[i]);
-            if (z && options_.allow_z_segments) continue;
+            if (z && z_allowed(ids_[i])) {
+                unplaced_[i] = true;  // allowed anywhere: not matched
+                continue;
+            }
             if (!in_structure(message_def_->nodes, ids_[i])) {
                 unplaced_[i] = true;
                 add(Severity::error, kSegmentSequence, "unexpected-segment", path_of(i),
@@ -294,10 +331,12 @@ private:
                       : fmt::format("segment {} is not part of {}", ids_[i], message_def_->structure));
             }
         }
-        // Match; a segment where matching stops is out of order: set it aside and match again,
-        // so that one misplaced segment does not hide the order of all that follow.
+        // Match; a segment where matching stops is out of order (or, right after a segment with the
+        // same ID, repeats more often than allowed): set it aside and match again, so that one
+        // misplaced segment does not hide the order of all that follow.
         std::vector<Finding> missing;
         for (;;) {
+            std::fill(credited_.begin(), credited_.end(), false);
             std::size_t before = out_.size();
             std::size_t end = skip(match(message_def_->nodes, 0, ""));
             missing.assign(std::make_move_iterator(out_.begin() + static_cast<std::ptrdiff_t>(before)),
@@ -305,8 +344,21 @@ private:
             out_.resize(before);
             if (end >= m_.size()) break;
             unplaced_[end] = true;
-            add(Severity::error, kSegmentSequence, "segment-order", path_of(end), static_cast<std::uint32_t>(end + 1),
-                fmt::format("segment {} is out of order for {}", ids_[end], message_def_->structure));
+            misplaced_[end] = true;
+            bool repeats = false;  // the segment matched last has the same ID
+            for (std::size_t k = end; k-- > 0;) {
+                if (unplaced_[k]) continue;
+                repeats = ids_[k] == ids_[end];
+                break;
+            }
+            if (repeats)
+                add(Severity::error, kSegmentSequence, "cardinality", path_of(end), static_cast<std::uint32_t>(end + 1),
+                    fmt::format("segment {} occurs more often than {} allows here", ids_[end],
+                                message_def_->structure));
+            else
+                add(Severity::error, kSegmentSequence, "segment-order", path_of(end),
+                    static_cast<std::uint32_t>(end + 1),
+                    fmt::format("segment {} is out of order for {}", ids_[end], message_def_->structure));
         }
         for (Finding& f : missing) out_.push_back(std::move(f));
     }
@@ -314,9 +366,10 @@ private:
     // --- fields -------------------------------------------------------------------------------
 
     void fields(std::size_t index) {
+        if (!version_) return;  // reported (203): fields are not checked
         const defs::SegmentDef* def = segment_def(ids_[index]);
         if (!def) {
-            if (version_ && !is_z_segment(ids_[index]) && well_formed_id(ids_[index]))
+            if (!is_z_segment(ids_[index]) && well_formed_id(ids_[index]))
                 add(Severity::warning, kSegmentSequence, "unknown-segment", path_of(index),
                     static_cast<std::uint32_t>(index + 1),
                     fmt::format("segment {} is not defined in version {}", ids_[index], version_->name));
@@ -348,9 +401,10 @@ private:
             std::string_view value = k < values.size() ? values[k] : std::string_view();
             bool present = k < values.size() && !value.empty();
             if (!present) {
-                if (f.usage == defs::Usage::required)
+                if (f.usage == defs::Usage::required && !header_checked(index, number, 0, false))
                     add(Severity::error, kRequiredMissing, "required", path_of(index, number), seg_no,
-                        fmt::format("required field {} missing", f.description.empty() ? "" : f.description));
+                        f.description.empty() ? std::string("required field missing")
+                                              : fmt::format("required field {} missing", f.description));
                 continue;
             }
             if (header && number <= 2) continue;  // the delimiters, checked by the parser
@@ -369,7 +423,8 @@ private:
                             : fmt::format("more than {} repetitions", f.max_repetitions));
                 }
                 if (rep.empty()) continue;
-                if (f.max_length != 0 && rep.size() > f.max_length) {
+                // The HL7 null "" is no value: nothing to measure.
+                if (f.max_length != 0 && rep.size() > f.max_length && rep != "\"\"") {
                     add(options_.length_errors ? Severity::error : Severity::warning, kValueTooLong, "length",
                         path_of(index, number, reps), seg_no,
                         fmt::format("value longer than {} characters", f.max_length), rep);
@@ -417,7 +472,8 @@ private:
                 for (std::size_t k = static_cast<std::size_t>(n); k < dt->components.size(); ++k) {
                     // components past the last one given are empty
                     const defs::FieldDef& c = dt->components[k];
-                    if (c.usage == defs::Usage::required)
+                    if (c.usage == defs::Usage::required &&
+                        !(depth == 0 && header_checked(index, field, static_cast<int>(k + 1), false)))
                         add(Severity::error, kRequiredMissing, "required", 
                             path_of(index, field, rep, depth == 0 ? static_cast<int>(k + 1) : component,
                                     depth == 0 ? 0 : static_cast<int>(k + 1)),
@@ -429,7 +485,8 @@ private:
                     ++m;
                     if (static_cast<std::size_t>(m) > dt->components.size()) break;
                     const defs::FieldDef& c = dt->components[static_cast<std::size_t>(m - 1)];
-                    if (part.empty() && c.usage == defs::Usage::required)
+                    if (part.empty() && c.usage == defs::Usage::required &&
+                        !(depth == 0 && header_checked(index, field, m, false)))
                         add(Severity::error, kRequiredMissing, "required",
                             path_of(index, field, rep, depth == 0 ? m : component, depth == 0 ? 0 : m), seg_no,
                             fmt::format("required component {} ({}) missing", m, c.description));
@@ -444,18 +501,18 @@ private:
     void check_leaf(std::string_view type, std::uint16_t table, std::string_view raw, std::size_t index, int field,
                     int rep, int component, int subcomponent, std::uint32_t seg_no) {
         EscapeStats stats;
-        std::string text = decoded(raw, stats);
-        Path here = path_of(index, field, rep, component, subcomponent);
+        std::string_view text = decoded(raw, stats);
         if (stats.bad_escapes)
-            add(Severity::warning, kDataType, "escape", here, seg_no, "malformed escape sequence kept as text", raw);
+            add(Severity::warning, kDataType, "escape", path_of(index, field, rep, component, subcomponent), seg_no,
+                "malformed escape sequence kept as text", raw);
         if (stats.invalid_bytes)
-            add(Severity::warning, kDataType, "charset", here, seg_no,
+            add(Severity::warning, kDataType, "charset", path_of(index, field, rep, component, subcomponent), seg_no,
                 fmt::format("byte not valid in {} (kept as \\Xhh\\)", charset_name(charset_)), raw);
         if (auto problem = check_primitive(type, text, major_, minor_)) {
             add(Severity::error, kDataType, "datatype", path_of(index, field, rep, component, subcomponent), seg_no,
                 fmt::format("{}: {}", type, problem->what), text);
         }
-        if (table != 0 && (type == "ID" || type == "IS")) {
+        if (table != 0 && (type == "ID" || type == "IS") && !header_checked(index, field, component, true)) {
             const defs::TableDef* t = defs::table(table);
             if (t && !t->values.empty() && !t->find(text) && !pattern_value(table, text)) {
                 bool hl7 = t->kind == defs::TableKind::hl7;
@@ -466,12 +523,23 @@ private:
         }
     }
 
+    // What header() reports about MSH is not reported again by the field checks: the tables of
+    // MSH-9.1-3 (message type, trigger event, structure), MSH-11.1 (processing ID) and MSH-12.1
+    // (version), with codes 200-203; and an empty MSH-9 or MSH-9.1 (101 at MSH-9.1).
+    static bool header_checked(std::size_t index, int field, int component, bool table) {
+        if (index != 0) return false;
+        if (!table) return field == 9 && component <= 1;
+        return (field == 9 && component <= 3) || ((field == 11 || field == 12) && component <= 1);
+    }
+
     // Values a table gives as patterns rather than lists: 0396 names "HL7nnnn" for HL7 tables and
-    // "99zzz" for local coding systems.
+    // "99zzz or L" (z alphanumeric) for local coding systems.
     static bool pattern_value(std::uint16_t table, std::string_view v) {
         if (table != 396) return false;
         if (v.size() == 7 && v.substr(0, 3) == "HL7" && std::all_of(v.begin() + 3, v.end(), is_digit)) return true;
-        return v.size() > 2 && v.substr(0, 2) == "99";
+        if (v == "L") return true;
+        auto alnum = [](char c) { return is_upper(c) || is_digit(c) || (c >= 'a' && c <= 'z'); };
+        return v.size() > 2 && v.substr(0, 2) == "99" && std::all_of(v.begin() + 2, v.end(), alnum);
     }
 
     const Message& m_;
@@ -485,9 +553,12 @@ private:
     std::string type_;
     std::vector<std::string_view> ids_;
     std::vector<int> occurrences_;
-    std::vector<bool> unplaced_;
+    std::vector<bool> unplaced_;   // not matched: unexpected, misplaced, or an allowed Z-segment
+    std::vector<bool> misplaced_;  // set aside as out of order (present, so not also missing)
+    std::vector<bool> credited_;   // misplaced segments counted as present in this matching pass
     std::vector<std::string_view> field_values_;
     std::string_view obx_type_;
+    std::string decode_buffer_;
 };
 
 }  // namespace

@@ -25,10 +25,14 @@ int main(int argc, char** argv) {
     bool ack = false, quiet = false, warnings_as_errors = false, no_z = false;
     long max_errors = 0;
     cli.file(app.add_option("files", files, "Input files; '-' or none reads standard input")->type_name("FILE"));
-    cli.choices(app.add_option("--format", format, "Report form: human (default), json, junit or github"),
-                {"human", "json", "junit", "github"});
-    auto* ack_option = app.add_flag("--ack", ack, "Write an ACK (AA/AE/AR) per message, with an ERR per finding");
-    app.add_flag("-q,--quiet", quiet, "No report and no summary: the exit status only")->excludes(ack_option);
+    auto* format_option = cli.choices(
+        app.add_option("--format", format, "Report form: human (default), json, junit or github"),
+        {"human", "json", "junit", "github"});
+    auto* ack_option = app.add_flag("--ack", ack, "Write an ACK (AA/AE/AR) per message, with an ERR per finding")
+                           ->excludes(format_option);
+    app.add_flag("-q,--quiet", quiet, "No report and no summary, only the exit status (input errors still shown)")
+        ->excludes(ack_option)
+        ->excludes(format_option);
     cli.file(app.add_option("--profile", profiles, "Check against this profile too (YAML, JSON or XML; repeatable)")
                  ->type_name("FILE")
                  ->allow_extra_args(false));
@@ -40,7 +44,7 @@ int main(int argc, char** argv) {
         ->type_name("VERSION");
     app.add_option("--max-errors", max_errors, "Report at most N errors in all (0: no limit); checking goes on")
         ->type_name("N")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0L, 1000000000L).description(""));
     app.add_flag("--no-z", no_z, "Z-segments are unexpected unless a profile defines them");
     if (auto status = cli.parse(argc, argv)) return *status;
     cli::Reporter& reporter = cli.reporter();
@@ -99,14 +103,14 @@ int main(int argc, char** argv) {
             if (f.severity == Severity::error) report.valid = false;
         }
         if (!report.valid) ++invalid;
-        cli::limit_errors(findings, static_cast<std::uint64_t>(max_errors), reported_errors);
-        cli::describe(message, m.item, findings, report, m.from_json);
-        if (ack) {
+        if (ack) {  // from every finding, before --max-errors holds any back
             AckOptions options_for_ack = validation_ack(findings);
             options_for_ack.timestamp = cli::hl7_timestamp(now);
             options_for_ack.control_id = cli::ack_control_id(now, ++acks);
             output.buffer() += build_ack(message, options_for_ack);
         }
+        cli::limit_errors(findings, static_cast<std::uint64_t>(max_errors), reported_errors);
+        if (!quiet && !ack) cli::describe(message, m.item, findings, report, m.from_json);
         emit(report);
     });
     if (!quiet && !ack) writer->finish(output.buffer());
@@ -116,9 +120,15 @@ int main(int argc, char** argv) {
         reporter.error(fmt::format("write error: {}", std::strerror(output.error())));
         status = cli::worst_status(status, cli::exit_io);
     }
-    if (!quiet)
-        reporter.summary(fmt::format("{} message{} checked: {} valid, {} invalid, {} warning{}", checked,
+    warnings += reporter.warnings();  // about the input itself: skipped bytes, short MSH-2, ...
+    if (!quiet) {
+        std::string held = max_errors > 0 && reported_errors > static_cast<std::uint64_t>(max_errors)
+                               ? fmt::format(" ({} more errors not shown: --max-errors)",
+                                             reported_errors - static_cast<std::uint64_t>(max_errors))
+                               : "";
+        reporter.summary(fmt::format("{} message{} checked: {} valid, {} invalid, {} warning{}{}", checked,
                                      checked == 1 ? "" : "s", checked - invalid, invalid, warnings,
-                                     warnings == 1 ? "" : "s"));
+                                     warnings == 1 ? "" : "s", held));
+    }
     return status;
 }

@@ -5,11 +5,20 @@
 
 #include <map>
 
+#include "hl7/charset.hpp"
 #include "hl7/json.hpp"
 
 namespace hl7::cli {
 
 namespace {
+
+// A finding's value as valid UTF-8: bytes that are not (a value taken raw from a message in
+// another charset, or broken) are written as \Xhh\, as the JSON form does.
+std::string shown(std::string_view value) {
+    std::string out;
+    append_as_utf8(out, value, Charset::utf8, '\\');
+    return out;
+}
 
 class HumanWriter final : public ReportWriter {
 public:
@@ -21,7 +30,7 @@ public:
             std::string path = finding_path(f);
             out += fmt::format("{}:message {}:{}{} {}: {}", r.file, r.index, path, path.empty() ? "" : ":",
                                severity_name(f.severity), f.text);
-            if (show_values_ && !f.value.empty()) out += fmt::format(" '{}'", f.value);
+            if (show_values_ && !f.value.empty()) out += fmt::format(" '{}'", shown(f.value));
             out += fmt::format(" [{}]", f.code);
             if (r.finding_lines[i]) out += fmt::format(" (line {})", r.finding_lines[i]);
             out += '\n';
@@ -61,7 +70,7 @@ public:
             append_json_string(out, f.text);
             if (show_values_ && !f.value.empty()) {
                 out += ",\"value\":";
-                append_json_string(out, f.value);
+                append_json_string(out, shown(f.value));
             }
             out += fmt::format(",\"offset\":{},\"line\":{}}}", r.finding_offsets[i], r.finding_lines[i]);
         }
@@ -106,9 +115,12 @@ public:
             x += fmt::format("      <error message=\"{}\"/>\n", xml_escaped(r.unparseable));
         } else if (!r.valid) {
             ++suite.failures;
-            std::size_t errors = 0;
-            for (const Finding& f : *r.findings) errors += f.severity == Severity::error;
-            x += fmt::format("      <failure message=\"{} error{}\">", errors, errors == 1 ? "" : "s");
+            const Finding* first = nullptr;
+            for (const Finding& f : *r.findings)
+                if (f.severity == Severity::error && !first) first = &f;
+            std::string summary = first ? fmt::format("{}: {} [{}]", finding_path(*first), first->text, first->code)
+                                        : std::string("invalid (errors not shown: --max-errors)");
+            x += fmt::format("      <failure message=\"{}\">", xml_escaped(summary));
             x += xml_escaped(details(r));
             x += "</failure>\n";
         } else if (!r.findings->empty()) {
@@ -142,7 +154,7 @@ private:
         for (std::size_t i = 0; i < r.findings->size(); ++i) {
             const Finding& f = (*r.findings)[i];
             text += fmt::format("{}: {}: {}", finding_path(f), severity_name(f.severity), f.text);
-            if (show_values_ && !f.value.empty()) text += fmt::format(" '{}'", f.value);
+            if (show_values_ && !f.value.empty()) text += fmt::format(" '{}'", shown(f.value));
             text += fmt::format(" [{}]\n", f.code);
         }
         return text;
@@ -180,7 +192,7 @@ public:
             const char* kind = f.severity == Severity::error ? "error" : f.severity == Severity::warning ? "warning"
                                                                                                          : "notice";
             std::string text = fmt::format("message {}: {}: {}", r.index, finding_path(f), f.text);
-            if (show_values_ && !f.value.empty()) text += fmt::format(" '{}'", f.value);
+            if (show_values_ && !f.value.empty()) text += fmt::format(" '{}'", shown(f.value));
             out += fmt::format("::{} file={},line={},title={}::{}\n", kind, github_escaped(r.file, true),
                                r.finding_lines[i], github_escaped(fmt::format("HL7 {} [{}]", f.rule, f.code), true),
                                github_escaped(text, false));

@@ -10,18 +10,30 @@ namespace hl7::cli {
 Result<Suppressions> Suppressions::parse(const std::vector<std::string>& items) {
     Suppressions s;
     for (const std::string& item : items) {
-        if (!item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            if (item.size() > 4) return make_error("bad-ignore", fmt::format("--ignore {}: not a 0357 code", item));
-            s.codes_.push_back(std::stoi(item));
+        static constexpr int kCodes[] = {100, 101, 102, 103, 104, 200, 201, 202, 203, 207};
+        static constexpr std::string_view kRules[] = {
+            "syntax",      "header",  "version",  "structure", "required-segment", "cardinality",
+            "unexpected-segment", "segment-order", "unknown-segment", "required", "withdrawn", "repetition",
+            "length",      "datatype", "table",    "escape",    "charset",          "profile"};
+        bool digits = !item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (digits) {
+            int code = item.size() <= 4 ? std::stoi(item) : -1;
+            if (std::find(std::begin(kCodes), std::end(kCodes), code) == std::end(kCodes))
+                return make_error("bad-ignore", fmt::format("--ignore {}: not a table 0357 code hl7validate reports "
+                                                            "(100-104, 200-203, 207)",
+                                                            item));
+            s.codes_.push_back(code);
+        } else if (std::find(std::begin(kRules), std::end(kRules), item) != std::end(kRules)) {
+            s.rules_.push_back(item);
         } else if (auto path = parse_path(item)) {
             s.paths_.push_back(*path);
-        } else if (!item.empty() && std::all_of(item.begin(), item.end(), [](char c) {
-                       return (c >= 'a' && c <= 'z') || c == '-';
-                   })) {
-            s.rules_.push_back(item);
+        } else if (std::any_of(item.begin(), item.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
+            std::string names;
+            for (std::string_view r : kRules) names += (names.empty() ? "" : ", ") + std::string(r);
+            return make_error("bad-ignore", fmt::format("--ignore {}: not a rule name ({})", item, names));
         } else {
-            return make_error("bad-ignore",
-                              fmt::format("--ignore {}: not a code, a rule name or a path ({})", item, path.error().text));
+            return make_error("bad-ignore", fmt::format("--ignore {}: not a code, a rule name or a path ({})", item,
+                                                        path.error().text));
         }
     }
     return s;
@@ -75,21 +87,25 @@ void describe(const Message& message, const StreamItem& item, const std::vector<
     report.type = std::string(field_text(msh, d, 9).value_or(""));
     auto control = field_text(msh, d, 10).value_or("");
     report.control_id = std::string(nth_part(control, d.component, 1).value_or(control));
-    std::string_view text = message.original_text();
     report.finding_offsets.clear();
     report.finding_lines.clear();
+    if (findings.empty()) return;
+    // The line each segment starts on, in one pass: CR, LF and CRLF each end a line.
+    std::string_view text = message.original_text();
+    std::vector<std::uint64_t> segment_lines(message.size(), item.line);
+    std::uint64_t line = item.line;
+    std::size_t k = 0;
+    for (std::size_t s = 0; s < message.size() && !from_json; ++s) {
+        std::uint32_t at = message.segment_offset(s);
+        for (; k < at && k < text.size(); ++k)
+            if (text[k] == '\n' || (text[k] == '\r' && (k + 1 >= text.size() || text[k + 1] != '\n'))) ++line;
+        segment_lines[s] = line;
+    }
     for (const Finding& f : findings) {
-        std::uint64_t offset = item.offset, line = item.line;
-        if (!from_json && f.segment_index > 0 && f.segment_index <= message.size()) {
-            std::uint32_t at = message.segment_offset(f.segment_index - 1);
-            offset += at;
-            // Lines before the segment: CR, LF and CRLF each end one.
-            for (std::uint32_t k = 0; k < at && k < text.size(); ++k) {
-                if (text[k] == '\n' || (text[k] == '\r' && (k + 1 >= text.size() || text[k + 1] != '\n'))) ++line;
-            }
-        }
-        report.finding_offsets.push_back(offset);
-        report.finding_lines.push_back(line);
+        bool known = !from_json && f.segment_index > 0 && f.segment_index <= message.size();
+        report.finding_offsets.push_back(known ? item.offset + message.segment_offset(f.segment_index - 1)
+                                               : item.offset);
+        report.finding_lines.push_back(known ? segment_lines[f.segment_index - 1] : item.line);
     }
 }
 
