@@ -111,6 +111,15 @@ private:
         return decode_buffer_;
     }
 
+    // Characters of a value once decoded (UTF-8 code points; escapes count as what they stand for).
+    std::size_t characters(std::string_view raw) {
+        EscapeStats stats;
+        std::string_view text = decoded(raw, stats);
+        std::size_t n = 0;
+        for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        return n;
+    }
+
     // --- header -----------------------------------------------------------------------------
 
     std::string_view msh_part(std::string_view msh, int field, int component) {
@@ -137,15 +146,21 @@ private:
         if (!wanted.empty()) {
             auto match = defs::match_version(wanted);
             version_ = match.version;
-            if (!version_) add(Severity::error, kUnsupportedVersion, "version", at(12), 1,
-                               fmt::format("version '{}' to validate as is not known", wanted));
+            if (!version_) {
+                add(Severity::error, kUnsupportedVersion, "version", at(12), 1,
+                    fmt::format("version '{}' to validate as is not known", wanted));
+            } else if (match.normalised != version_->name) {
+                add(Severity::warning, kUnsupportedVersion, "version", at(12), 1,
+                    fmt::format("version '{}' validated as {}, the nearest definitions here", wanted, version_->name));
+            }
         } else {
+            // MSH-12 is protocol data, not patient data: the notes may quote it.
             auto match = defs::match_version(msh12);
             version_ = match.version;
             if (!version_) {
                 add(Severity::error, kUnsupportedVersion, "version", at(12, 1), 1,
                     msh12.empty() ? std::string("MSH-12 (version) is empty: fields and structure not checked")
-                                  : fmt::format("{}: fields and structure not checked", match.note),
+                                  : fmt::format("{}; fields and structure not checked", match.note),
                     msh12);
             } else if (!match.exact) {
                 add(Severity::warning, kUnsupportedVersion, "version", at(12, 1), 1, match.note, msh12);
@@ -157,17 +172,17 @@ private:
         type_ = std::string(type);
         if (type.empty()) {
             add(Severity::error, kRequiredMissing, "header", at(9, 1), 1, "MSH-9.1 (message type) is empty");
-        } else if (const auto* t = defs::table(76); t && !t->values.empty() && !t->find(type)) {
+        } else if (const auto* t = defs::table(76); t && !t->values.empty() && !t->find(type) && type[0] != 'Z') {
             add(Severity::error, kUnsupportedMessageType, "header", at(9, 1), 1,
                 "message type not in HL7 table 0076", type);
         }
         if (!trigger.empty()) {
-            if (const auto* t = defs::table(3); t && !t->values.empty() && !t->find(trigger))
+            if (const auto* t = defs::table(3); t && !t->values.empty() && !t->find(trigger) && trigger[0] != 'Z')
                 add(Severity::error, kUnsupportedEvent, "header", at(9, 2), 1, "trigger event not in HL7 table 0003",
                     trigger);
         }
         if (!structure.empty()) {
-            if (const auto* t = defs::table(354); t && !t->values.empty() && !t->find(structure))
+            if (const auto* t = defs::table(354); t && !t->values.empty() && !t->find(structure) && structure[0] != 'Z')
                 add(Severity::error, kUnsupportedMessageType, "header", at(9, 3), 1,
                     "message structure not in HL7 table 0354", structure);
         }
@@ -325,6 +340,7 @@ private:
             }
             if (!in_structure(message_def_->nodes, ids_[i])) {
                 unplaced_[i] = true;
+                if (!well_formed_id(ids_[i])) continue;  // reported once, as a syntax error
                 add(Severity::error, kSegmentSequence, "unexpected-segment", path_of(i),
                     static_cast<std::uint32_t>(i + 1),
                     z ? fmt::format("Z-segment {} not allowed (--no-z)", ids_[i])
@@ -369,7 +385,8 @@ private:
         if (!version_) return;  // reported (203): fields are not checked
         const defs::SegmentDef* def = segment_def(ids_[index]);
         if (!def) {
-            if (!is_z_segment(ids_[index]) && well_formed_id(ids_[index]))
+            bool reported = !unplaced_.empty() && unplaced_[index] && !is_z_segment(ids_[index]);
+            if (!is_z_segment(ids_[index]) && well_formed_id(ids_[index]) && !reported)
                 add(Severity::warning, kSegmentSequence, "unknown-segment", path_of(index),
                     static_cast<std::uint32_t>(index + 1),
                     fmt::format("segment {} is not defined in version {}", ids_[index], version_->name));
@@ -424,15 +441,24 @@ private:
                 }
                 if (rep.empty()) continue;
                 // The HL7 null "" is no value: nothing to measure.
-                if (f.max_length != 0 && rep.size() > f.max_length && rep != "\"\"") {
+                // Bytes first (cheap); characters of the decoded text only when that is over.
+                if (f.max_length != 0 && rep.size() > f.max_length && rep != "\"\"" &&
+                    characters(rep) > f.max_length) {
                     add(options_.length_errors ? Severity::error : Severity::warning, kValueTooLong, "length",
                         path_of(index, number, reps), seg_no,
-                        fmt::format("value longer than {} characters", f.max_length), rep);
+                        fmt::format("value longer than {} character{}", f.max_length, f.max_length == 1 ? "" : "s"),
+                        rep);
                 }
                 std::string_view type = f.datatype;
                 if (ids_[index] == "OBX" && number == 5) {
                     type = nth_part(obx_type_, d_.component, 1).value_or("");
-                    if (type.empty()) continue;  // OBX-2 missing: reported as a required field
+                    if (type.empty()) {
+                        // OBX-2 is conditional: required whenever OBX-5 is valued.
+                        if (reps == 1)
+                            add(Severity::error, kRequiredMissing, "required", path_of(index, 2), seg_no,
+                                "OBX-2 (value type) is required when OBX-5 is valued");
+                        continue;
+                    }
                 }
                 check_value(type, f.table, rep, index, number, reps, 0, 0, 0);
             }
@@ -455,6 +481,8 @@ private:
         }
         if (dt && !dt->primitive() && depth < 2) {
             char sep = depth == 0 ? d_.component : d_.subcomponent;
+            if (table != 0 && (type == "CE" || type == "CWE" || type == "CNE" || type == "CF"))
+                check_coded(table, raw, sep, index, field, rep, component, depth);
             Splitter s{raw, sep};
             std::string_view part;
             int n = 0;
@@ -495,6 +523,28 @@ private:
             return;
         }
         check_leaf(type, table, raw, index, field, rep, component, subcomponent, seg_no);
+    }
+
+    // A coded element bound to a table: its identifier (component 1) must be in the table when the
+    // coding system (component 3) is empty or names that table (HL7nnnn); other systems are not
+    // this table's business.
+    void check_coded(std::uint16_t table, std::string_view raw, char sep, std::size_t index, int field, int rep,
+                     int component, int depth) {
+        std::string_view code = nth_part(raw, sep, 1).value_or(raw);
+        std::string_view system = nth_part(raw, sep, 3).value_or("");
+        if (code.empty() || code == "\"\"") return;
+        std::string own = fmt::format("HL7{:04}", table);
+        if (!system.empty() && system != own) return;
+        const defs::TableDef* t = defs::table(table);
+        if (!t || t->values.empty() || pattern_value(table, code)) return;
+        EscapeStats stats;
+        std::string_view text = decoded(code, stats);
+        if (t->find(text)) return;
+        bool hl7 = t->kind == defs::TableKind::hl7;
+        add(hl7 ? Severity::error : Severity::warning, kTableValue, "table",
+            path_of(index, field, rep, depth == 0 ? 1 : component, depth == 0 ? 0 : 1),
+            static_cast<std::uint32_t>(index + 1),
+            fmt::format("code not in {} table {:04}", hl7 ? "HL7" : "user-defined", table), text);
     }
 
     // A primitive (or a composite below subcomponent level: checked as text).

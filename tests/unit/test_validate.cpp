@@ -194,7 +194,7 @@ TEST_CASE("validate: header: unknown version is 203 and nothing else is checked"
     CHECK(summary(findings) == Strings{"E 203 version MSH-12.1"});
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].text ==
-          "MSH-12 '9.9' is not an HL7 v2 version: no definitions to validate against: fields and structure not "
+          "MSH-12 '9.9' is not an HL7 v2 version: no definitions to validate against; fields and structure not "
           "checked");
     CHECK(findings[0].value == "9.9");
 
@@ -358,9 +358,8 @@ TEST_CASE("validate: structure: a segment that is not part of the structure") {
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].text == "segment ORC is not part of ADT_A01");
     CHECK(findings[0].segment_index == 4);
-    // A segment no version defines: unexpected, and its fields unknown.
-    CHECK(run(er7({kMsh, kEvn, kPid, "QQQ|1", kPv1})) ==
-          Strings{"E 100 unexpected-segment QQQ", "W 100 unknown-segment QQQ"});
+    // A segment no version defines: unexpected, reported once.
+    CHECK(run(er7({kMsh, kEvn, kPid, "QQQ|1", kPv1})) == Strings{"E 100 unexpected-segment QQQ"});
 }
 
 TEST_CASE("validate: structure: Z-segments") {
@@ -389,14 +388,13 @@ TEST_CASE("validate: structure: an unknown message structure is a warning and no
     CHECK(findings[0].text == "no message structure for MFN_M01 in version 2.5.1: segment order not checked");
 }
 
-TEST_CASE("validate: a malformed segment ID is 100, and not part of the structure either") {
+TEST_CASE("validate: a malformed segment ID is 100, reported once as a syntax error") {
     auto findings = validate(er7({kMsh, kEvn, kPid, kPv1, "Pv2|||"}));
-    CHECK(summary(findings) == Strings{"E 100 syntax Pv2", "E 100 unexpected-segment Pv2"});
-    REQUIRE(findings.size() == 2);
+    CHECK(summary(findings) == Strings{"E 100 syntax Pv2"});
+    REQUIRE(findings.size() == 1);
     CHECK(findings[0].text == "segment ID is not three upper-case letters or digits");
     CHECK(findings[0].value == "Pv2");
     CHECK(findings[0].segment_index == 5);
-    CHECK(findings[1].text == "segment Pv2 is not part of ADT_A01");
     // Where the segment order is not checked: the syntax finding alone (after the warning that says so).
     CHECK(run(er7({"MSH|^~\\&|SND|FAC|RCV|RF|20240101120000||MFN^M01|C1|P|2.5.1", "Pv2|||"})) ==
           Strings{"W 200 structure MSH-9", "E 100 syntax Pv2"});
@@ -599,8 +597,8 @@ TEST_CASE("validate: fields: OBX-5 is checked as the type OBX-2 names") {
         CHECK(run(oru_with_obx({"OBX|1|CE|C^Coded^LN||A^Alpha^L~B^Beta^XX||||||F"})) ==
               Strings{"W 103 table OBX-5[2].3"});
     }
-    SUBCASE("no OBX-2: OBX-5 is not checked") {
-        CHECK(run(oru_with_obx({"OBX|1||GLU^Glucose^LN||5,4|mmol/L|||||F"})).empty());
+    SUBCASE("no OBX-2: OBX-2 is required when OBX-5 is valued, and OBX-5 is not checked") {
+        CHECK(run(oru_with_obx({"OBX|1||GLU^Glucose^LN||5,4|mmol/L|||||F"})) == Strings{"E 101 required OBX-2"});
     }
     SUBCASE("OBX-2 not in table 0125: OBX-5 is not checked") {
         auto findings = validate(oru_with_obx({"OBX|1|XX|GLU^Glucose^LN||not a number|mmol/L|||||F"}));
@@ -817,4 +815,24 @@ segments:
     // With an unknown version nothing is checked, the profile's segments neither.
     CHECK(run(replace(replace(ok, "ZPI|REX|", "ZPI||"), "2.5.1", "9.9"), options) ==
           Strings{"E 203 version MSH-12.1"});
+}
+
+TEST_CASE("validate: a coded element bound to a table is checked when its coding system is that table") {
+    // NK1-3 (relationship) is a CE bound to user table 0063; NK1 comes before PV1 in ADT_A01.
+    auto with_nk1 = [](std::string_view nk1) { return er7({kMsh, kEvn, kPid, nk1, kPv1}); };
+    CHECK(run(with_nk1("NK1|1|DOE^JOHN|SPO^Spouse^HL70063")).empty());
+    CHECK(run(with_nk1("NK1|1|DOE^JOHN|SPO")).empty());
+    CHECK(run(with_nk1("NK1|1|DOE^JOHN|XYZ^Odd^HL70063")) == Strings{"W 103 table NK1-3.1"});
+    CHECK(run(with_nk1("NK1|1|DOE^JOHN|XYZ")) == Strings{"W 103 table NK1-3.1"});
+    // Another coding system is not this table's business.
+    CHECK(run(with_nk1("NK1|1|DOE^JOHN|XYZ^Odd^99LOCAL")).empty());
+}
+
+TEST_CASE("validate: length counts characters of the decoded value") {
+    // PID-8 (administrative sex) has length 1 in 2.5.1: an escape for one character fits, two do not.
+    auto with_sex = [](std::string_view sex) {
+        return er7({kMsh, kEvn, std::string("PID|1||123^^^HOSP^MR||DOE^JANE||19800101|") + std::string(sex), kPv1});
+    };
+    CHECK(run(with_sex("\\T\\")) == Strings{"W 103 table PID-8"});  // one character, not in table 0001
+    CHECK(run(with_sex("FF")) == Strings{"W 104 length PID-8", "W 103 table PID-8"});
 }

@@ -122,9 +122,9 @@ int main(int argc, char** argv) {
     }
     warnings += reporter.warnings();  // about the input itself: skipped bytes, short MSH-2, ...
     if (!quiet) {
-        std::string held = max_errors > 0 && reported_errors > static_cast<std::uint64_t>(max_errors)
-                               ? fmt::format(" ({} more errors not shown: --max-errors)",
-                                             reported_errors - static_cast<std::uint64_t>(max_errors))
+        std::uint64_t limit = static_cast<std::uint64_t>(max_errors), more = reported_errors - limit;
+        std::string held = max_errors > 0 && reported_errors > limit
+                               ? fmt::format(" ({} more error{} not shown: --max-errors)", more, more == 1 ? "" : "s")
                                : "";
         reporter.summary(fmt::format("{} message{} checked: {} valid, {} invalid, {} warning{}{}", checked,
                                      checked == 1 ? "" : "s", checked - invalid, invalid, warnings,
