@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 #include "hl7/datatypes.hpp"
@@ -110,6 +111,32 @@ private:
         decode_value(raw, d_, charset_, TextForm::plain, decode_buffer_, stats);
         return decode_buffer_;
     }
+
+    // Lookups repeat for every field of every segment: a small direct-mapped cache in front of the
+    // binary searches. Datatype names are keyed by where they are stored (definitions or message
+    // text, both stable while this message is checked).
+    const defs::DatatypeDef* datatype(std::string_view type) {
+        auto& slot = datatype_cache_[(reinterpret_cast<std::uintptr_t>(type.data()) >> 2) % datatype_cache_.size()];
+        if (slot.key != type.data() || slot.size != type.size()) slot = {type.data(), type.size(), version_->datatype(type)};
+        return slot.def;
+    }
+    const defs::TableDef* cached_table(std::uint16_t number) {
+        auto& slot = table_cache_[number % table_cache_.size()];
+        if (slot.number != number || !slot.looked_up) slot = {number, true, defs::table(number)};
+        return slot.def;
+    }
+    struct DatatypeSlot {
+        const char* key = nullptr;
+        std::size_t size = 0;
+        const defs::DatatypeDef* def = nullptr;
+    };
+    struct TableSlot {
+        std::uint16_t number = 0;
+        bool looked_up = false;
+        const defs::TableDef* def = nullptr;
+    };
+    std::array<DatatypeSlot, 64> datatype_cache_{};
+    std::array<TableSlot, 64> table_cache_{};
 
     // Characters of a value once decoded (UTF-8 code points; escapes count as what they stand for).
     std::size_t characters(std::string_view raw) {
@@ -469,7 +496,7 @@ private:
     void check_value(std::string_view type, std::uint16_t table, std::string_view raw, std::size_t index, int field,
                      int rep, int component, int subcomponent, int depth) {
         if (raw == "\"\"") return;  // HL7 null: present, no value to check
-        const defs::DatatypeDef* dt = version_ ? version_->datatype(type) : nullptr;
+        const defs::DatatypeDef* dt = version_ ? datatype(type) : nullptr;
         std::uint32_t seg_no = static_cast<std::uint32_t>(index + 1);
         if (type == "TS" && depth < 2) {
             // A time stamp is DTM^precision; its first component carries the format to check.
@@ -535,7 +562,7 @@ private:
         if (code.empty() || code == "\"\"") return;
         std::string own = fmt::format("HL7{:04}", table);
         if (!system.empty() && system != own) return;
-        const defs::TableDef* t = defs::table(table);
+        const defs::TableDef* t = cached_table(table);
         if (!t || t->values.empty() || pattern_value(table, code)) return;
         EscapeStats stats;
         std::string_view text = decoded(code, stats);
@@ -563,7 +590,7 @@ private:
                 fmt::format("{}: {}", type, problem->what), text);
         }
         if (table != 0 && (type == "ID" || type == "IS") && !header_checked(index, field, component, true)) {
-            const defs::TableDef* t = defs::table(table);
+            const defs::TableDef* t = cached_table(table);
             if (t && !t->values.empty() && !t->find(text) && !pattern_value(table, text)) {
                 bool hl7 = t->kind == defs::TableKind::hl7;
                 add(hl7 ? Severity::error : Severity::warning, kTableValue, "table",
