@@ -35838,17 +35838,25 @@ constexpr TableValue t0193[] = {
 constexpr TableValue t0200[] = {
     {"A", "Alias Name"},
     {"B", "Name at Birth"},
+    {"BAD", "Bad Name"},
     {"C", "Adopted Name"},
     {"D", "Display Name"},
+    {"F", "Fathers Name"},
     {"I", "Licensing Name"},
     {"K", "Artist Name"},
     {"L", "Legal Name"},
     {"M", "Maiden Name"},
+    {"MSK", "Masked"},
     {"N", "Nickname /\"Call me\" Name/Street Name"},
+    {"NAV", "Temporarily Unavailable"},
+    {"NB", "Newborn Name"},
+    {"NOUSE", "No Longer To Be Used"},
     {"P", "Name of Partner/Spouse (retained for backward compatibility only)"},
     {"R", "Registered Name (animals only)"},
+    {"REL", "Religious"},
     {"S", "Coded Pseudo-Name to ensure anonymity"},
     {"T", "Indigenous/Tribal/Community Name"},
+    {"TEMP", "Temporary Name"},
     {"U", "Unspecified"},
 };
 
@@ -36972,7 +36980,10 @@ constexpr TableValue t0299[] = {
 };
 
 constexpr TableValue t0301[] = {
+    {"CLIA", "Clinical Laboratory Improvement Amendments"},
+    {"CLIP", "Clinical laboratory Improvement Program"},
     {"DNS", "An Internet dotted name. Either in ASCII or as integers"},
+    {"EUI64", "IEEE 64-bit Extended Unique Identifier"},
     {"GUID", "Same as UUID."},
     {"HCD", "The CEN Healthcare Coding Scheme Designator. (Identifiers used in DICOM follow this assignment scheme.)"},
     {"HL7", "Reserved for future HL7 registration schemes"},

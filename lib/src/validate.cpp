@@ -549,6 +549,13 @@ private:
             }
             return;
         }
+        // A primitive: extra components (subcomponents) are to be ignored, as the standard says of
+        // parts a receiver does not expect; the first one is the value.
+        if (depth < 2) {
+            char sep = depth == 0 ? d_.component : d_.subcomponent;
+            if (sep != 0) raw = raw.substr(0, std::min(raw.size(), raw.find(sep)));
+            if (raw.empty()) return;
+        }
         check_leaf(type, table, raw, index, field, rep, component, subcomponent, seg_no);
     }
 
