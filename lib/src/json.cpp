@@ -133,7 +133,7 @@ struct SegmentWriter {
     // Where we are, for diagnostics.
     std::string_view segment_id;
     std::uint32_t segment_index = 0;
-    int occurrence = 1;
+    const Message* message = nullptr;
     int field = 0, repetition = 1, component = 1, subcomponent = 1;
     bool in_subcomponents = false;
     bool leaf_is_subcomponent = false;  // the leaf being written is one of several subcomponents
@@ -143,6 +143,10 @@ struct SegmentWriter {
         Location where;
         where.segment_index = segment_index;
         where.segment_id = std::string(segment_id);
+        int occurrence = 1;  // counted here, on the rare path, rather than for every segment
+        if (message)
+            for (std::uint32_t k = 0; k + 1 < segment_index && k < message->size(); ++k)
+                occurrence += message->segment_id(k) == segment_id;
         where.path = fmt::format("{}{}-{}", segment_id, occurrence > 1 ? fmt::format("[{}]", occurrence) : "", field);
         if (repetition > 1) where.path += fmt::format("[{}]", repetition);
         where.path += fmt::format(".{}", component);
@@ -250,6 +254,10 @@ struct SegmentWriter {
 
     void segment(std::string_view s) {
         Sink sink(out, s.size() + s.size() / 2);
+        segment(sink, s);
+    }
+
+    void segment(Sink& sink, std::string_view s) {
         const char* p = s.data();
         const char* end = p + s.size();
         bool header = is_header_segment(s);
@@ -406,7 +414,8 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
         if (auto d = read_delimiters(batch_header.front())) delimiters = *d;
     }
     ClassTable classes = make_classes(delimiters);
-    SegmentWriter writer{out, delimiters, charset, classes, diagnostics, {}, {}, {}, {}, 0, 1, 0, 1, 1, 1, false, {}};
+    SegmentWriter writer{out, delimiters, charset, classes, diagnostics, {}, {}, {}, 0, nullptr, 0, 1, 1, 1, false, false, {}};
+    writer.message = message;
     writer.prepare();
 
     auto batch_list = [&](const char* name, const std::vector<std::string_view>& lines) {
@@ -419,7 +428,7 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
             if (is_header_segment(lines[i]))
                 if (auto d = read_delimiters(lines[i])) own = *d;
             ClassTable own_classes = make_classes(own);
-            SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}, {}, {}, 0, 1, 0, 1, 1, 1, false, {}};
+            SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}, {}, 0, nullptr, 0, 1, 1, 1, false, false, {}};
             w.prepare();
             w.segment(lines[i]);
         }
@@ -435,19 +444,9 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
 
     out.append(",\"segments\":[");
     if (message) {
-        std::vector<std::pair<std::string_view, int>> seen;  // occurrence counts; few distinct IDs
         for (std::size_t i = 0; i < message->size(); ++i) {
             if (i) out.push_back(',');
-            std::string_view id = message->segment_id(i);
-            int occurrence = 1;
-            auto it = std::find_if(seen.begin(), seen.end(), [&](auto& s) { return s.first == id; });
-            if (it == seen.end()) {
-                seen.emplace_back(id, 1);
-            } else {
-                occurrence = ++it->second;
-            }
             writer.segment_index = static_cast<std::uint32_t>(i + 1);
-            writer.occurrence = occurrence;
             writer.segment(message->segment(i));
         }
     }
