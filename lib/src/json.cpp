@@ -254,31 +254,22 @@ struct SegmentWriter {
 
     void segment(std::string_view s) {
         Sink sink(out, s.size() + s.size() / 2);
-        segment(sink, s);
-    }
-
-    void segment(Sink& sink, std::string_view s) {
         const char* p = s.data();
         const char* end = p + s.size();
         bool header = is_header_segment(s);
         const char* id_end = header ? p + 3 : detail::find_byte(p, end, d.field);
         segment_id = std::string_view(p, static_cast<std::size_t>(id_end - p));
-        if (is_plain(segment_id)) {
-            sink.room(segment_id.size() * 2 + 32);
-            sink.put("{\"id\":\"", 7);
-            sink.put(segment_id);
-            sink.put("\",\"fields\":[\"", 13);
-            sink.put(segment_id);
-            sink.put('"');
-        } else {
+        std::string_view id_text = segment_id;
+        if (!is_plain(segment_id)) {
             literal_text(segment_id);
-            sink.room(escaped.size() * 2 + 32);
-            sink.put("{\"id\":\"", 7);
-            sink.put(escaped);
-            sink.put("\",\"fields\":[\"", 13);
-            sink.put(escaped);
-            sink.put('"');
+            id_text = escaped;
         }
+        sink.room(id_text.size() * 2 + 32);
+        sink.put("{\"id\":\"", 7);
+        sink.put(id_text);
+        sink.put("\",\"fields\":[\"", 13);
+        sink.put(id_text);
+        sink.put('"');
         p = id_end;
         field = 0;
         if (header) {
