@@ -55,8 +55,10 @@ public:
     Sink& operator=(const Sink&) = delete;
 
     std::size_t size() const { return static_cast<std::size_t>(w_ - out_.data()); }
-    void room(std::size_t n) {
-        if (static_cast<std::size_t>(end_ - w_) >= n) return;
+    [[gnu::always_inline]] void room(std::size_t n) {
+        if (__builtin_expect(static_cast<std::size_t>(end_ - w_) < n, 0)) grow(n);
+    }
+    [[gnu::noinline]] void grow(std::size_t n) {
         std::size_t used = size();
         out_.resize(used + std::max(n + 256, used / 2));
         w_ = out_.data() + used;
@@ -64,7 +66,15 @@ public:
     }
     void put(char c) { *w_++ = c; }  // after room()
     void put(const char* p, std::size_t n) {
-        if (n <= 16) {  // most HL7 values are short: a loop beats a call to memcpy
+        // Most HL7 values are short: two overlapping fixed-size copies (which read only inside
+        // [p, p + n)) beat both a byte loop and a call to memcpy.
+        if (n >= 8 && n <= 16) {
+            std::memcpy(w_, p, 8);
+            std::memcpy(w_ + n - 8, p + n - 8, 8);
+        } else if (n >= 4 && n < 8) {
+            std::memcpy(w_, p, 4);
+            std::memcpy(w_ + n - 4, p + n - 4, 4);
+        } else if (n < 4) {
             for (std::size_t i = 0; i < n; ++i) w_[i] = p[i];
         } else {
             std::memcpy(w_, p, n);
