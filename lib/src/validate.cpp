@@ -196,7 +196,6 @@ private:
         if (version_) std::tie(major_, minor_) = major_minor(version_->name);
 
         std::string_view type = msh_part(msh, 9, 1), trigger = msh_part(msh, 9, 2), structure = msh_part(msh, 9, 3);
-        type_ = std::string(type);
         if (type.empty()) {
             add(Severity::error, kRequiredMissing, "header", at(9, 1), 1, "MSH-9.1 (message type) is empty");
         } else if (const auto* t = defs::table(76); t && !t->values.empty() && !t->find(type) && type[0] != 'Z') {
@@ -634,7 +633,6 @@ private:
     const defs::Version* version_ = nullptr;
     const defs::MessageDef* message_def_ = nullptr;
     int major_ = 2, minor_ = 5;
-    std::string type_;
     std::vector<std::string_view> ids_;
     std::vector<int> occurrences_;
     std::vector<bool> unplaced_;   // not matched: unexpected, misplaced, or an allowed Z-segment

@@ -24,8 +24,6 @@ std::string display(std::string_view raw, const Delimiters& d, Charset charset) 
     return out;
 }
 
-std::string_view part_or_empty(std::string_view field) { return field; }
-
 }  // namespace
 
 void write_tree(const Message& message, Charset charset, std::string& out) {
@@ -42,7 +40,7 @@ void write_tree(const Message& message, Charset charset, std::string& out) {
         bool header = is_header_segment(text);
         int fields = field_count(text, d);
         for (int f = 1; f <= fields; ++f) {
-            std::string_view field = part_or_empty(*field_text(text, d, f));
+            std::string_view field = *field_text(text, d, f);
             if (field.empty()) continue;
             if (header && f <= 2) {
                 out.append(fmt::format("  {:<12} {}\n", fmt::format("{}-{}", seg, f), field));

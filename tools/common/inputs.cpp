@@ -179,15 +179,22 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             item.offset = offset;
             item.line = line;
             MessageContext context{name, item, nullptr, true};
-            auto parsed = message_from_json(object);
-            if (!parsed) {
-                Diagnostic d = parsed.error();
+            // Problems of a JSON object are placed at the object in the input.
+            auto report_at_object = [&](Diagnostic d) {
                 d.where.byte_offset = offset;
                 d.where.line = line;
                 d.where.has_offset = true;
                 reporter_.report(d, name, index);
+                return d;
+            };
+            auto unparseable_at_object = [&](const Diagnostic& error, const MessageContext& c) {
+                Diagnostic d = report_at_object(error);
                 ++unparseable_;
-                if (on_unparseable_) on_unparseable_(context, d);
+                if (on_unparseable_) on_unparseable_(c, d);
+            };
+            auto parsed = message_from_json(object);
+            if (!parsed) {
+                unparseable_at_object(parsed.error(), context);
                 continue;
             }
             for (const auto& h : parsed->batch_header) item.header.push_back(h);
@@ -199,13 +206,7 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             notes.clear();
             auto owned = Message::parse_copy(std::move(parsed->er7), &notes);
             if (!owned) {
-                Diagnostic d = owned.error();
-                d.where.byte_offset = offset;
-                d.where.line = line;
-                d.where.has_offset = true;
-                reporter_.report(d, name, index);
-                ++unparseable_;
-                if (on_unparseable_) on_unparseable_(context, d);
+                unparseable_at_object(owned.error(), context);
                 continue;
             }
             message = std::move(*owned);
@@ -217,10 +218,7 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
                 d.code = "unmappable";
                 d.text = fmt::format("{} character{} the message's charset cannot hold written as '?'",
                                      parsed->unmappable, parsed->unmappable == 1 ? "" : "s");
-                d.where.byte_offset = offset;
-                d.where.line = line;
-                d.where.has_offset = true;
-                reporter_.report(d, name, index);
+                report_at_object(d);
             }
             for (const auto& n : notes) report(n, context, &message);
             context.message = &message;
