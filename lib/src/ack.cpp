@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "hl7/escape.hpp"
+#include "hl7/header.hpp"
 
 namespace hl7 {
 
@@ -41,24 +42,6 @@ std::string_view error_code_text(int code) {
 
 namespace {
 
-// Major and minor of MSH-12.1 ("2.5.1" -> 2, 5); 0, 0 when unreadable.
-std::pair<int, int> version_of(std::string_view v) {
-    if (!v.empty() && (v[0] == 'v' || v[0] == 'V')) v.remove_prefix(1);
-    int major = 0, minor = 0;
-    std::size_t i = 0;
-    // Numbers stop growing at 10000: a garbled MSH-12 must not overflow (it is not a version either way).
-    auto digits = [&](int& n) {
-        for (; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i)
-            if (n < 10000) n = n * 10 + (v[i] - '0');
-    };
-    digits(major);
-    if (i < v.size() && v[i] == '.') {
-        ++i;
-        digits(minor);
-    }
-    return {major, minor};
-}
-
 std::string location_parts(const Path& p, char sep) {
     std::vector<std::string> parts{p.segment};
     parts.push_back(std::to_string(p.occurrence > 0 ? p.occurrence : 1));
@@ -91,11 +74,11 @@ std::string build_ack(const Message& original, const AckOptions& options) {
     auto part = [&](int n, int component) -> std::string_view {
         return nth_part(field(n), original.delimiters().component, component).value_or("");
     };
-    std::string_view version = part(12, 1);
-    auto [major, minor] = version_of(version);
-    bool v25 = major > 2 || (major == 2 && minor >= 5);
-    bool has_structure = major > 2 || (major == 2 && minor >= 4) ||
-                         (major == 2 && minor == 3 && version.size() > 3);  // 2.3.1
+    // A version that cannot be read gets the current forms: whoever sent it is likelier to speak a
+    // recent version than 2.1.
+    VersionId version = read_version(part(12, 1)).version.value_or(VersionId{2, 5, 1, "2.5.1"});
+    bool v25 = version.at_least(2, 5);
+    bool has_structure = version.at_least(2, 3, 1);
 
     auto escaped = [&](std::string_view text) {
         std::string out;

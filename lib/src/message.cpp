@@ -127,14 +127,14 @@ Result<Delimiters> read_delimiters(std::string_view header, Diagnostics* notes) 
 
 Result<Message> Message::parse(std::string_view text, Diagnostics* notes) {
     Message m;
-    if (auto err = m.assign(text, notes)) return *err;
+    if (Status status = m.assign(text, notes); !status) return status.error();
     return m;
 }
 
 Result<Message> Message::parse_copy(std::string text, Diagnostics* notes) {
     Message m;
     std::string_view view = m.store(std::move(text));
-    if (auto err = m.assign(view, notes)) return *err;
+    if (Status status = m.assign(view, notes); !status) return status.error();
     return m;
 }
 
@@ -143,7 +143,7 @@ std::string_view Message::store(std::string text) {
     return owned_.back();
 }
 
-std::optional<Diagnostic> Message::assign(std::string_view text, Diagnostics* notes) {
+Status Message::assign(std::string_view text, Diagnostics* notes) {
     // Owned storage holding `text` itself (parse_copy) must survive; other storage is stale.
     bool text_is_owned = !owned_.empty() && owned_.back().data() == text.data();
     if (!text_is_owned) owned_.clear();
@@ -198,7 +198,7 @@ std::optional<Diagnostic> Message::assign(std::string_view text, Diagnostics* no
         }
         p = next;
     }
-    return std::nullopt;
+    return Status::success();
 }
 
 std::string_view Message::segment_id(std::size_t i) const {
@@ -296,7 +296,8 @@ int field_count(std::string_view s, const Delimiters& d) {
 
 std::string replace_part(std::string_view text, char separator, int n, std::string_view part) {
     std::string out;
-    if (separator == 0) return std::string(part);
+    if (n < 1) return std::string(text);
+    if (separator == 0) return n == 1 ? std::string(part) : std::string(text);
     int have = count_parts(text, separator);
     if (n > have) {
         out.reserve(text.size() + static_cast<std::size_t>(n - have) + part.size());

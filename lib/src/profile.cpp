@@ -1,6 +1,7 @@
 // Profiles: the YAML/JSON reader, and the evaluation of a profile's rules against a message (the
 // same model for every format; the XML conformance profile reader is profile_xml.cpp).
 #include "hl7/profile.hpp"
+#include "hl7/header.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -29,19 +30,6 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-std::pair<int, int> major_minor(std::string_view name) {
-    int major = 0, minor = 0;
-    std::size_t i = 0;
-    if (i < name.size() && (name[i] == 'v' || name[i] == 'V')) ++i;
-    while (i < name.size() && is_digit(name[i]) && major < 1000) major = major * 10 + (name[i++] - '0');
-    if (i < name.size() && name[i] == '.') {
-        ++i;
-        while (i < name.size() && is_digit(name[i]) && minor < 1000) minor = minor * 10 + (name[i++] - '0');
-    }
-    if (major == 0) return {2, 5};
-    return {major, minor};
-}
-
 std::size_t count_chars(std::string_view utf8) {
     std::size_t n = 0;
     for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -66,8 +54,9 @@ public:
     Checker(const ProfileModel& p, const Message& m, Charset charset, std::vector<Finding>& out)
         : p_(p), m_(m), d_(m.delimiters()), charset_(charset), out_(out) {
         std::string version = p.version;
-        if (version.empty() && !m.empty()) version = std::string(msh_component(12, 1));
-        std::tie(major_, minor_) = major_minor(version);
+        if (version.empty() && !m.empty()) version = std::string(read_header(m).version_text);
+        // A version that cannot be read is checked by the rules of 2.5.
+        if (auto v = read_version(version).version; v && v->major > 0) std::tie(major_, minor_) = std::tie(v->major, v->minor);
         auto match = defs::match_version(version);
         version_ = match.version;
     }
@@ -108,17 +97,10 @@ private:
         return out;
     }
 
-    std::string_view msh_component(int field, int component) const {
-        std::string_view msh = m_.segment(0);
-        auto f = field_text(msh, d_, field);
-        if (!f) return {};
-        auto rep = nth_part(*f, d_.repetition, 1).value_or(*f);
-        return nth_part(rep, d_.component, component).value_or(std::string_view());
-    }
-
     void message_type() {
         if (p_.messages.empty() || m_.empty()) return;
-        std::string type = decode(msh_component(9, 1)), trigger = decode(msh_component(9, 2));
+        Header header = read_header(m_);
+        std::string type = decode(header.type), trigger = decode(header.event);
         bool type_known = false;
         for (const auto& t : p_.messages) {
             if (t.type != type) continue;

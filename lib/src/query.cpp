@@ -110,44 +110,4 @@ bool filter_matches(const Message& message, const Filter& f, Charset charset) {
     return false;
 }
 
-void extract_row(const Message& message, const std::vector<Path>& paths, Charset charset, std::string_view joiner,
-                 std::string& out) {
-    std::vector<std::string> values;
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-        if (i) out.push_back('\t');
-        values.clear();
-        extract_values(message, paths[i], charset, values);
-        for (std::size_t k = 0; k < values.size(); ++k) {
-            if (k) out.append(joiner);
-            out.append(values[k]);
-        }
-    }
-}
-
-void extract_json(const Message& message, const std::vector<Path>& paths, const std::vector<std::string>& names,
-                  Charset charset, std::string& out) {
-    std::vector<std::string> values;
-    out.push_back('{');
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-        if (i) out.push_back(',');
-        append_json_string(out, names[i]);
-        out.push_back(':');
-        values.clear();
-        extract_values(message, paths[i], charset, values);
-        bool many = paths[i].occurrence == Path::all || paths[i].repetition == Path::all;
-        if (many) out.push_back('[');
-        for (std::size_t k = 0; k < values.size(); ++k) {
-            if (k) out.push_back(',');
-            if (values[k] == "\"\"") out.append("null");  // HL7 null, as in the JSON form
-            else append_json_string(out, values[k]);
-        }
-        if (many) {
-            out.push_back(']');
-        } else if (values.empty()) {
-            out.append("null");
-        }
-    }
-    out.push_back('}');
-}
-
 }  // namespace hl7

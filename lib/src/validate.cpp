@@ -9,6 +9,7 @@
 
 #include "hl7/datatypes.hpp"
 #include "hl7/escape.hpp"
+#include "hl7/header.hpp"
 #include "hl7/profile.hpp"
 #include "scan.hpp"
 
@@ -51,25 +52,13 @@ struct Splitter {
     }
 };
 
-std::pair<int, int> major_minor(std::string_view name) {
-    int major = 0, minor = 0;
-    std::size_t i = 0;
-    while (i < name.size() && is_digit(name[i]) && major < 1000) major = major * 10 + (name[i++] - '0');
-    if (i < name.size() && name[i] == '.') {
-        ++i;
-        while (i < name.size() && is_digit(name[i]) && minor < 1000) minor = minor * 10 + (name[i++] - '0');
-    }
-    return {major, minor};
-}
-
 class MessageValidator {
 public:
     MessageValidator(const Message& m, Charset charset, const ValidationOptions& options, std::vector<Finding>& out)
         : m_(m), d_(m.delimiters()), charset_(charset), options_(options), out_(out) {}
 
     void run() {
-        std::string_view msh = m_.segment(0);
-        header(msh);
+        header();
         segment_ids_and_occurrences();
         if (version_) structure();
         for (std::size_t i = 0; i < m_.size(); ++i) fields(i);
@@ -149,14 +138,8 @@ private:
 
     // --- header -----------------------------------------------------------------------------
 
-    std::string_view msh_part(std::string_view msh, int field, int component) {
-        auto f = field_text(msh, d_, field);
-        if (!f) return {};
-        auto rep = nth_part(*f, d_.repetition, 1).value_or(*f);
-        return nth_part(rep, d_.component, component).value_or(std::string_view());
-    }
-
-    void header(std::string_view msh) {
+    void header() {
+        const Header h = read_header(m_);
         Path p;
         p.segment = "MSH";
         auto at = [&](int field, int component = 0) {
@@ -166,7 +149,7 @@ private:
             return q;
         };
         // Version first: everything else depends on the definition set.
-        std::string_view msh12 = msh_part(msh, 12, 1);
+        std::string_view msh12 = h.version_text;
         std::string wanted = options_.version_override;
         for (const auto& profile : options_.profiles)
             if (wanted.empty() && !profile->version().empty()) wanted = profile->version();
@@ -193,9 +176,12 @@ private:
                 add(Severity::warning, kUnsupportedVersion, "version", at(12, 1), 1, match.note, msh12);
             }
         }
-        if (version_) std::tie(major_, minor_) = major_minor(version_->name);
+        if (version_) {
+            VersionId v = read_version(version_->name).version.value_or(VersionId{2, 5, 0, "2.5"});
+            std::tie(major_, minor_) = std::tie(v.major, v.minor);
+        }
 
-        std::string_view type = msh_part(msh, 9, 1), trigger = msh_part(msh, 9, 2), structure = msh_part(msh, 9, 3);
+        std::string_view type = h.type, trigger = h.event, structure = h.structure;
         if (type.empty()) {
             add(Severity::error, kRequiredMissing, "header", at(9, 1), 1, "MSH-9.1 (message type) is empty");
         } else if (const auto* t = defs::table(76); t && !t->values.empty() && !t->find(type) && type[0] != 'Z') {
@@ -226,7 +212,7 @@ private:
                     fmt::format("MSH-9.3 does not match the structure {} defines for {}", version_->name, key));
             }
         }
-        std::string_view processing = msh_part(msh, 11, 1);
+        std::string_view processing = h.processing_id;
         if (!processing.empty()) {
             if (const auto* t = defs::table(103); t && !t->values.empty() && !t->find(processing))
                 add(Severity::error, kUnsupportedProcessingId, "header", at(11, 1), 1,

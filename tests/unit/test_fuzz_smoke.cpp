@@ -19,7 +19,7 @@
 #include "hl7/query.hpp"
 #include "hl7/stream.hpp"
 #include "hl7/validate.hpp"
-#include "hl7/views.hpp"
+#include "common/presentation.hpp"
 
 namespace {
 
@@ -96,7 +96,7 @@ int exercise(const std::string& input, std::size_t read_size, std::size_t max_re
     while (reader.next(item)) {
         if (!item.has_message()) continue;
         hl7::Diagnostics notes;
-        if (message.assign(item.text, &notes)) continue;
+        if (!message.assign(item.text, &notes)) continue;
         ++parsed;
         std::string json;
         hl7::write_json(json, &message, item.header, item.trailer, {}, {}, &notes);
@@ -110,9 +110,9 @@ int exercise(const std::string& input, std::size_t read_size, std::size_t max_re
 
         std::string out;
         hl7::write_flat_json(out, message, {}, nullptr);
-        hl7::write_tree(message, hl7::Charset::utf8, out);
-        hl7::extract_row(message, paths, hl7::Charset::utf8, "~", out);
-        CHECK(!hl7::pretty_json(json, true).empty());
+        hl7::cli::write_tree(message, hl7::Charset::utf8, out);
+        hl7::cli::extract_row(message, paths, hl7::Charset::utf8, "~", out);
+        CHECK(!hl7::cli::pretty_json(json, true).empty());
         hl7::AckOptions ack;
         ack.code = hl7::AckCode::AE;
         ack.findings.push_back({paths[0], 102, 'E', "x|y^z"});
@@ -121,7 +121,7 @@ int exercise(const std::string& input, std::size_t read_size, std::size_t max_re
         std::vector<hl7::Finding> findings;
         hl7::validate_message(message, hl7::Charset::utf8, {}, findings);
         hl7::AckOptions validated = hl7::validation_ack(findings);
-        CHECK(hl7::Message::parse(hl7::build_ack(message, validated)).ok());
+        CHECK(hl7::Message::parse_copy(hl7::build_ack(message, validated)).ok());
         for (const hl7::Finding& f : findings) CHECK(!hl7::finding_path(f).empty() == !f.location.segment.empty());
         hl7::set_raw_value(message, paths[3], "A^B");
         out = message.to_er7(hl7::SegmentEndStyle::cr);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "common/presentation.hpp"
 #include "hl7/json.hpp"
 #include "hl7/message.hpp"
 #include "hl7/stream.hpp"
@@ -364,16 +365,16 @@ TEST_CASE("pretty_json re-parses to the same value, with and without colour") {
     for (const auto& compact : inputs) {
         CAPTURE(compact);
         const json expected = json::parse(compact);
-        const std::string pretty = hl7::pretty_json(compact, false);
+        const std::string pretty = hl7::cli::pretty_json(compact, false);
         CHECK(pretty.find('\x1b') == std::string::npos);
         CHECK(json::parse(pretty) == expected);
-        const std::string colored = hl7::pretty_json(compact, true);
+        const std::string colored = hl7::cli::pretty_json(compact, true);
         CHECK(json::parse(strip_ansi(colored)) == expected);
         CHECK(strip_ansi(colored) == pretty);
     }
-    const std::string pretty = hl7::pretty_json(to_json(parse(kTiny)), false);
+    const std::string pretty = hl7::cli::pretty_json(to_json(parse(kTiny)), false);
     CHECK(pretty.substr(0, 30) == "{\n  \"hl7json\": 1,\n  \"segments\"");
-    CHECK(hl7::pretty_json(to_json(parse(kTiny)), true).find("\x1b[") != std::string::npos);
+    CHECK(hl7::cli::pretty_json(to_json(parse(kTiny)), true).find("\x1b[") != std::string::npos);
 }
 
 TEST_CASE("JsonObjectReader: NDJSON and pretty-printed objects back to back") {
@@ -412,7 +413,7 @@ TEST_CASE("JsonObjectReader: NDJSON and pretty-printed objects back to back") {
             std::string data;
             auto a = parse(kTiny);
             auto b = parse("MSH|^~\\&|X\rOBX|1|ST|{}||\"]\"\r");
-            data += to_json(a) + "\n" + hl7::pretty_json(to_json(b), false) + "\n";
+            data += to_json(a) + "\n" + hl7::cli::pretty_json(to_json(b), false) + "\n";
             auto rows = read_objects(data, max_read);
             REQUIRE(rows.size() == 2);
             auto ra = hl7::message_from_json(std::get<0>(rows[0]));

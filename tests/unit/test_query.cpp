@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/presentation.hpp"
 #include "hl7/message.hpp"
 #include "hl7/query.hpp"
 
@@ -173,27 +174,27 @@ TEST_CASE("extract_values: decoded, with TAB, CR and LF escaped") {
 TEST_CASE("extract_row: tab-separated, several values joined") {
     auto m = message();
     std::string out;
-    hl7::extract_row(m, {path("PID-3[*].1"), path("PID-5.1"), path("PID-8"), path("PID-30"), path("OBX[*]-5")},
+    hl7::cli::extract_row(m, {path("PID-3[*].1"), path("PID-5.1"), path("PID-8"), path("PID-30"), path("OBX[*]-5")},
                      Charset::utf8, ",", out);
     CHECK(out == "111,222\tDOE\tF\t\t5,140");
 
     std::string joined;
-    hl7::extract_row(m, {path("OBX[*]-3")}, Charset::utf8, " | ", joined);
+    hl7::cli::extract_row(m, {path("OBX[*]-3")}, Charset::utf8, " | ", joined);
     CHECK(joined == "GLU | NA");
 
     std::string tabbed;
-    hl7::extract_row(m, {path("MSH-10"), path("NTE-3")}, Charset::utf8, ",", tabbed);
+    hl7::cli::extract_row(m, {path("MSH-10"), path("NTE-3")}, Charset::utf8, ",", tabbed);
     CHECK(tabbed == "C1\ta|b\\X09\\c\\X0D\\\\X0A\\d");  // one tab between the cells and no other
 
     std::string appended = "prefix:";
-    hl7::extract_row(m, {path("MSH-10")}, Charset::utf8, ",", appended);
+    hl7::cli::extract_row(m, {path("MSH-10")}, Charset::utf8, ",", appended);
     CHECK(appended == "prefix:C1");
 }
 
 TEST_CASE("extract_json") {
     auto m = message();
     std::string out;
-    hl7::extract_json(m, {path("PID-3[*].1"), path("PID-5.1"), path("PID-30"), path("ZZZ[*]-1"), path("NTE-3")},
+    hl7::cli::extract_json(m, {path("PID-3[*].1"), path("PID-5.1"), path("PID-30"), path("ZZZ[*]-1"), path("NTE-3")},
                       {"ids", "family", "none", "zs", "note"}, Charset::utf8, out);
     CHECK(out == R"({"ids":["111","222"],"family":"DOE","none":null,"zs":[],"note":"a|b\\X09\\c\\X0D\\\\X0A\\d"})");
     auto j = nlohmann::json::parse(out);

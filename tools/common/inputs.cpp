@@ -252,8 +252,8 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
             continue;  // else only notes about skipped bytes, reported above
         }
         notes.clear();
-        if (auto error = message.assign(item.text, &notes)) {
-            Diagnostic d = *error;
+        if (Status status = message.assign(item.text, &notes); !status) {
+            Diagnostic d = status.error();
             d.where.has_offset = true;
             d.where.line = item.line;
             report(d, context);

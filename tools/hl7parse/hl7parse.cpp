@@ -8,7 +8,8 @@
 #include "common/output.hpp"
 #include "hl7/json.hpp"
 #include "hl7/query.hpp"
-#include "hl7/views.hpp"
+#include "common/presentation.hpp"
+#include "hl7/header.hpp"
 
 using namespace hl7;
 
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
 
     cli::Output output;
     cli::InputLoop loop(reporter, output);
-    MessageSummary summary;
+    cli::MessageSummary summary;
     Diagnostics found;
     std::string record;
     if (tsv_out && o.header) {
@@ -118,23 +119,23 @@ int main(int argc, char** argv) {
             summary.add(*m.message);
         } else if (!paths.empty()) {
             if (tsv_out) {
-                extract_row(*m.message, paths, charset, o.join, out);
+                cli::extract_row(*m.message, paths, charset, o.join, out);
             } else {
                 record.clear();
-                extract_json(*m.message, paths, o.fields, charset, record);
-                out += o.pretty ? pretty_json(record, color) : record;
+                cli::extract_json(*m.message, paths, o.fields, charset, record);
+                out += o.pretty ? cli::pretty_json(record, color) : record;
             }
             out.push_back('\n');
         } else if (o.tree) {
             out += fmt::format("# {}:message {}\n", m.file, m.item.index);
-            write_tree(*m.message, charset, out);
+            cli::write_tree(*m.message, charset, out);
         } else if (o.flat || json_out) {
             std::string& target = o.pretty ? record : out;  // compact JSON goes straight out
             record.clear();
             JsonSource source{m.file, m.item.index, m.item.offset, m.item.line};
             if (o.flat) write_flat_json(target, *m.message, json_options, &found);
             else write_json(target, m.message, m.item.header, m.item.trailer, source, json_options, &found);
-            if (o.pretty) out += pretty_json(record, color);
+            if (o.pretty) out += cli::pretty_json(record, color);
             out.push_back('\n');
         } else {
             const char* end = style == SegmentEndStyle::lf ? "\n" : style == SegmentEndStyle::crlf ? "\r\n" : "\r";
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
         if (to->count() && o.to == "json") {
             record.clear();
             summary.write_json(record);
-            output.buffer() += o.pretty ? pretty_json(record, color) : record;
+            output.buffer() += o.pretty ? cli::pretty_json(record, color) : record;
             output.buffer().push_back('\n');
         } else {
             summary.write_text(output.buffer());

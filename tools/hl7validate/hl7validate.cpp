@@ -8,6 +8,7 @@
 #include "common/exit_codes.hpp"
 #include "common/inputs.hpp"
 #include "common/output.hpp"
+#include "hl7/header.hpp"
 #include "hl7/json.hpp"
 #include "hl7/profile.hpp"
 #include "hl7/validate.hpp"

@@ -1,6 +1,8 @@
 // Finding filters and positions for hl7validate.
 #include "suppress.hpp"
 
+#include "hl7/header.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -82,11 +84,9 @@ void limit_errors(std::vector<Finding>& findings, std::uint64_t max, std::uint64
 
 void describe(const Message& message, const StreamItem& item, const std::vector<Finding>& findings,
               MessageReport& report, bool from_json) {
-    const Delimiters& d = message.delimiters();
-    std::string_view msh = message.segment(0);
-    report.type = std::string(field_text(msh, d, 9).value_or(""));
-    auto control = field_text(msh, d, 10).value_or("");
-    report.control_id = std::string(nth_part(control, d.component, 1).value_or(control));
+    Header header = read_header(message);
+    report.type = std::string(header.message_type);
+    report.control_id = std::string(header.control_id);
     report.finding_offsets.clear();
     report.finding_lines.clear();
     if (findings.empty()) return;

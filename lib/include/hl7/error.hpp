@@ -38,8 +38,9 @@ struct Diagnostic {
 using Diagnostics = std::vector<Diagnostic>;
 
 // A value or the diagnostic explaining why there is none (LLVM's Expected, without exceptions).
+// [[nodiscard]]: dropping a Result drops an error on the floor.
 template <class T>
-class Result {
+class [[nodiscard]] Result {
 public:
     Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
     Result(Diagnostic error) : state_(std::move(error)) {}  // NOLINT
@@ -56,6 +57,22 @@ public:
 
 private:
     std::variant<T, Diagnostic> state_;
+};
+
+// Success, or the diagnostic saying why not: for operations that return nothing else. Unlike an
+// optional<Diagnostic>, where an empty value meant success, `if (status)` reads the right way round.
+class [[nodiscard]] Status {
+public:
+    Status() = default;  // success
+    Status(Diagnostic error) : error_(std::move(error)) {}  // NOLINT: implicit by design
+    static Status success() { return {}; }
+
+    bool ok() const { return !error_.has_value(); }
+    explicit operator bool() const { return ok(); }
+    const Diagnostic& error() const { return *error_; }
+
+private:
+    std::optional<Diagnostic> error_;
 };
 
 inline Diagnostic make_error(std::string code, std::string text, Location where = {}) {

@@ -19,6 +19,7 @@
 
 #include "hl7/charset.hpp"
 #include "hl7/error.hpp"
+#include "hl7/header.hpp"
 #include "hl7/message.hpp"
 #include "hl7/stream.hpp"
 
@@ -39,14 +40,6 @@ struct JsonWriteOptions {
     bool include_source = true;
 };
 
-// The charset a message declares in MSH-18 (its first repetition), and whether it was understood.
-struct DeclaredCharset {
-    Charset charset = Charset::ascii;
-    bool known = true;
-    std::string name;  // as written
-};
-DeclaredCharset declared_charset(const Message& message);
-
 // Appends one JSON object (no newline) for a message and the batch lines around it. `message`
 // may be null for batch lines without a message. Decoding problems (bad escapes, invalid bytes)
 // are appended to `diagnostics` with their paths.
@@ -62,9 +55,6 @@ void write_flat_json(std::string& out, const Message& message, const JsonWriteOp
 
 // A JSON string literal of `text` (UTF-8), appended.
 void append_json_string(std::string& out, std::string_view text);
-
-// Re-indents compact JSON for people; `color` adds ANSI colours in jq's style.
-std::string pretty_json(std::string_view compact, bool color);
 
 // A message read back from its JSON form.
 struct JsonMessage {

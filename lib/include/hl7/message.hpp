@@ -51,10 +51,17 @@ public:
 
     // Parses one message starting with "MSH". `text` must outlive the message.
     static Result<Message> parse(std::string_view text, Diagnostics* notes = nullptr);
+    static Result<Message> parse(const char* text, Diagnostics* notes = nullptr) {
+        return parse(std::string_view(text), notes);
+    }
+    // A temporary string would die before the message that views it: use parse_copy.
+    static Result<Message> parse(std::string&& text, Diagnostics* notes = nullptr) = delete;
     // Same, but the message keeps its own copy of the text.
     static Result<Message> parse_copy(std::string text, Diagnostics* notes = nullptr);
     // Re-parses into this object, reusing its allocations (the streaming hot path).
-    std::optional<Diagnostic> assign(std::string_view text, Diagnostics* notes = nullptr);
+    Status assign(std::string_view text, Diagnostics* notes = nullptr);
+    Status assign(const char* text, Diagnostics* notes = nullptr) { return assign(std::string_view(text), notes); }
+    Status assign(std::string&& text, Diagnostics* notes = nullptr) = delete;
 
     const Delimiters& delimiters() const { return delimiters_; }
     std::string_view original_text() const { return original_; }
@@ -117,6 +124,7 @@ std::optional<std::string_view> nth_part(std::string_view text, char separator, 
 int count_parts(std::string_view text, char separator);
 
 // Returns `text` with its n-th part (1-based) replaced, adding empty parts when there are fewer.
+// n < 1 names no part: `text` comes back unchanged.
 std::string replace_part(std::string_view text, char separator, int n, std::string_view part);
 // Returns `text` without its n-th part (and one separator); unchanged when there are fewer parts.
 std::string remove_part(std::string_view text, char separator, int n);

@@ -39,13 +39,4 @@ bool filter_matches(const Message& message, const Filter& filter, Charset charse
 // ER7 text of that part (with its delimiters).
 void extract_values(const Message& message, const Path& path, Charset charset, std::vector<std::string>& out);
 
-// Appends one tab-separated line (no newline) of the values of `paths`; several values of one
-// path are joined with `joiner`.
-void extract_row(const Message& message, const std::vector<Path>& paths, Charset charset, std::string_view joiner,
-                 std::string& out);
-
-// The same as a JSON object keyed by the paths as written; several values become a list.
-void extract_json(const Message& message, const std::vector<Path>& paths, const std::vector<std::string>& names,
-                  Charset charset, std::string& out);
-
 }  // namespace hl7

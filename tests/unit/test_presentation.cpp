@@ -1,11 +1,11 @@
-// Tests of the views for people: write_tree lines and MessageSummary text and JSON.
+// Tests of the presentation in tools/common: write_tree lines and MessageSummary text and JSON.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "hl7/message.hpp"
-#include "hl7/views.hpp"
+#include "common/presentation.hpp"
 
 using hl7::Message;
 
@@ -27,7 +27,7 @@ std::string msh(std::string_view facility, std::string_view type, std::string_vi
 TEST_CASE("write_tree: one line per non-empty field, repetitions on lines of their own") {
     auto m = parse("MSH|^~\\&|A|B\rPID|1||123^^^H&1.2&ISO~9||\"\"|\rOBX|1\rOBX|2|A\\F\\B|x\\X0D\\y\r");
     std::string out;
-    hl7::write_tree(m, hl7::Charset::utf8, out);
+    hl7::cli::write_tree(m, hl7::Charset::utf8, out);
     CHECK(out ==
           "MSH\n"
           "  MSH-1        |\n"
@@ -50,7 +50,7 @@ TEST_CASE("write_tree: one line per non-empty field, repetitions on lines of the
 TEST_CASE("write_tree: charset and custom delimiters") {
     auto m = parse("MSH#$*!%#A#B\rPID#1####M\xDCLLER$JOS\xC9*X!F!Y\r");
     std::string out;
-    hl7::write_tree(m, hl7::Charset::iso8859_1, out);
+    hl7::cli::write_tree(m, hl7::Charset::iso8859_1, out);
     CHECK(out.find("  PID-5[1]     M\xC3\x9CLLER$JOS\xC3\x89\n") != std::string::npos);
     CHECK(out.find("  PID-5[2]     X#Y\n") != std::string::npos);
     CHECK(out.find("  MSH-1        #\n") != std::string::npos);
@@ -58,7 +58,7 @@ TEST_CASE("write_tree: charset and custom delimiters") {
 }
 
 TEST_CASE("MessageSummary: counts in text and JSON") {
-    hl7::MessageSummary summary;
+    hl7::cli::MessageSummary summary;
     summary.add(parse(msh("FAC1", "ADT^A01^ADT_A01", "2.5.1")));
     summary.add(parse(msh("FAC1", "ADT^A01", "2.5.1")));
     summary.add(parse(msh("FAC2", "ORU^R01", "2.3")));
@@ -107,7 +107,7 @@ TEST_CASE("MessageSummary: counts in text and JSON") {
 }
 
 TEST_CASE("MessageSummary: empty") {
-    hl7::MessageSummary summary;
+    hl7::cli::MessageSummary summary;
     std::string json;
     summary.write_json(json);
     CHECK(json == R"({"messages":0,"unparseable":0,"type":{},"event":{},"version":{},"sending_facility":{}})");

@@ -1,0 +1,281 @@
+// The JSON form, read: JSON objects back to ER7, and a splitter of object streams (NDJSON).
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "hl7/escape.hpp"
+#include "hl7/json.hpp"
+
+namespace hl7 {
+
+namespace {
+
+using nlohmann::json;
+
+struct JsonToEr7 {
+    Delimiters d;
+    Charset charset = Charset::ascii;
+    std::string& out;
+    std::string where;
+    std::optional<Diagnostic> failure;
+    std::size_t unmappable = 0;
+
+    bool fail(const std::string& what) {
+        if (!failure) failure = make_error("bad-json", fmt::format("{}: {}", where, what));
+        return false;
+    }
+
+    bool leaf(const json& v) {
+        if (v.is_null()) {
+            out.append("\"\"");
+            return true;
+        }
+        if (!v.is_string()) return fail("expected a string or null");
+        EscapeStats stats;
+        encode_value(v.get_ref<const std::string&>(), d, charset, TextForm::json, out, stats);
+        unmappable += stats.unmappable;
+        return true;
+    }
+
+    bool component(const json& v) {
+        if (!v.is_array()) return leaf(v);
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i) out.push_back(d.subcomponent);
+            if (!leaf(v[i])) return false;
+        }
+        return true;
+    }
+
+    bool field(const json& v) {
+        if (v.is_string() || v.is_null()) return leaf(v);  // lenient: a bare value
+        if (!v.is_array()) return fail("a field must be a list of repetitions");
+        for (std::size_t r = 0; r < v.size(); ++r) {
+            if (r) out.push_back(d.repetition);
+            const json& rep = v[r];
+            if (!rep.is_array()) {
+                if (!component(rep)) return false;
+                continue;
+            }
+            for (std::size_t c = 0; c < rep.size(); ++c) {
+                if (c) out.push_back(d.component);
+                if (!component(rep[c])) return false;
+            }
+        }
+        return true;
+    }
+
+    // The inverse of the writer's literal text: back to the charset, and \Xhh\ of bytes from
+    // 0x80 (which the writer makes only of bytes invalid in the charset) back to those bytes.
+    void append_literal(std::string_view text) {
+        std::size_t run = 0;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] != '\\' || i + 4 >= text.size() || text[i + 1] != 'X') continue;
+            std::size_t close = text.find('\\', i + 2);
+            if (close == std::string_view::npos || (close - i) % 2 != 0) continue;
+            std::string bytes;
+            bool high = true;
+            for (std::size_t k = i + 2; k + 1 < close + 1 && k < close; k += 2) {
+                auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+                char a = text[k], b = text[k + 1];
+                if (!std::isxdigit(static_cast<unsigned char>(a)) || !std::isxdigit(static_cast<unsigned char>(b))) {
+                    high = false;
+                    break;
+                }
+                int byte = hex(a) * 16 + hex(b);
+                high = high && byte >= 0x80;
+                bytes.push_back(static_cast<char>(byte));
+            }
+            if (!high || bytes.empty()) continue;
+            append_from_utf8(out, text.substr(run, i - run), charset);
+            out.append(bytes);
+            run = close + 1;
+            i = close;
+        }
+        append_from_utf8(out, text.substr(run), charset);
+    }
+
+    static std::optional<std::string> literal(const json& v) {
+        const json* p = &v;
+        while (p->is_array() && p->size() == 1) p = &(*p)[0];
+        if (p->is_string()) return p->get<std::string>();
+        return std::nullopt;
+    }
+
+    bool segment(const json& seg, const std::string& label) {
+        where = label;
+        if (!seg.is_object() || !seg.contains("fields") || !seg["fields"].is_array())
+            return fail("a segment must be an object with a \"fields\" list");
+        const json& fields = seg["fields"];
+        if (fields.empty() || !fields[0].is_string()) return fail("fields[0] must be the segment ID");
+        std::string id = fields[0].get<std::string>();
+        append_literal(id);
+        std::size_t first = 1;
+        if (id == "MSH" || id == "FHS" || id == "BHS") {
+            auto sep = fields.size() > 1 ? literal(fields[1]) : std::nullopt;
+            auto enc = fields.size() > 2 ? literal(fields[2]) : std::nullopt;
+            if (!sep || sep->size() != 1) return fail(id + "-1 must be one character");
+            if (!enc) return fail(id + "-2 must be a string");
+            std::string header = id + *sep + *enc;
+            auto delimiters = read_delimiters(header);
+            if (delimiters) {
+                d = *delimiters;
+            } else if (id == "MSH") {
+                return fail(delimiters.error().text);
+            }
+            // else: batch lines with unusable encoding characters were written with the
+            // message's delimiters, and are read back with them.
+            append_literal(*sep);
+            append_literal(*enc);
+            first = 3;
+        }
+        for (std::size_t i = first; i < fields.size(); ++i) {
+            out.push_back(d.field);
+            where = fmt::format("{}.fields[{}]", label, i);
+            if (!field(fields[i])) return false;
+        }
+        return true;
+    }
+};
+
+}  // namespace
+
+Result<JsonMessage> message_from_json(std::string_view text) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        return make_error("bad-json", fmt::format("not valid JSON (byte {})", e.byte));
+    }
+    if (!doc.is_object()) return make_error("bad-json", "expected a JSON object");
+    if (doc.contains("hl7json") && doc["hl7json"] != kJsonFormVersion)
+        return make_error("bad-json", fmt::format("unsupported hl7json version {}", doc["hl7json"].dump()));
+    if (!doc.contains("segments") || !doc["segments"].is_array())
+        return make_error("bad-json", "expected a \"segments\" list (is this the flat form? it cannot be read back)");
+    JsonMessage result;
+    const json& segments = doc["segments"];
+    // Delimiters and charset come from MSH before the other segments are encoded.
+    Charset charset = Charset::ascii;
+    if (doc.contains("charset") && doc["charset"].is_string()) {
+        if (auto c = charset_from_name(doc["charset"].get<std::string>())) charset = *c;
+    } else if (!segments.empty() && segments[0].is_object() && segments[0].contains("fields")) {
+        const json& f = segments[0]["fields"];
+        if (f.is_array() && f.size() > 18) {
+            if (auto name = JsonToEr7::literal(f[18]); name) {
+                if (auto c = charset_from_name(*name)) charset = *c;
+            }
+        }
+    }
+    Delimiters message_delimiters;
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        JsonToEr7 w{message_delimiters, charset, result.er7, {}, {}};
+        if (!w.segment(segments[i], fmt::format("segments[{}]", i))) return *w.failure;
+        result.unmappable += w.unmappable;
+        message_delimiters = w.d;
+        result.er7.push_back('\r');
+    }
+    if (doc.contains("batch") && doc["batch"].is_object()) {
+        const json& batch = doc["batch"];
+        for (const char* part : {"header", "trailer"}) {
+            if (!batch.contains(part) || !batch[part].is_array()) continue;
+            auto& list = std::string_view(part) == "header" ? result.batch_header : result.batch_trailer;
+            Delimiters batch_delimiters = message_delimiters;
+            for (std::size_t i = 0; i < batch[part].size(); ++i) {
+                std::string line;
+                JsonToEr7 w{batch_delimiters, charset, line, {}, {}};
+                if (!w.segment(batch[part][i], fmt::format("batch.{}[{}]", part, i))) return *w.failure;
+                result.unmappable += w.unmappable;
+                batch_delimiters = w.d;
+                list.push_back(std::move(line));
+            }
+        }
+    }
+    if (doc.contains("source") && doc["source"].is_object()) {
+        const json& s = doc["source"];
+        if (s.contains("file") && s["file"].is_string()) result.file = s["file"].get<std::string>();
+        if (s.contains("message") && s["message"].is_number_unsigned()) result.index = s["message"].get<std::uint64_t>();
+    }
+    return result;
+}
+
+bool JsonObjectReader::fill() {
+    if (eof_) return false;
+    if (start_ > 0) {
+        std::memmove(data_.data(), data_.data() + start_, size_ - start_);
+        size_ -= start_;
+        base_ += start_;
+        start_ = 0;
+    }
+    if (data_.size() - size_ < (1 << 15)) data_.resize(std::max<std::size_t>(data_.size() * 2, 1 << 16));
+    ReadResult r = source_.read(data_.data() + size_, data_.size() - size_);
+    if (r.error) error_ = make_error("read-error", std::strerror(r.error));
+    if (r.size == 0) {
+        eof_ = true;
+        return false;
+    }
+    size_ += r.size;
+    return true;
+}
+
+bool JsonObjectReader::next(std::string_view& object, std::uint64_t& offset, std::uint64_t& line) {
+    std::size_t i = start_;
+    // Skip whitespace between objects.
+    for (;;) {
+        while (i < size_ && (data_[i] == ' ' || data_[i] == '\t' || data_[i] == '\r' || data_[i] == '\n')) {
+            if (data_[i] == '\n') ++line_;
+            ++i;
+        }
+        if (i < size_) break;
+        start_ = i;
+        i = 0;
+        if (!fill()) return false;
+        i = start_;
+    }
+    start_ = i;
+    std::uint64_t start_line = line_;
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    std::size_t j = start_;
+    for (;;) {
+        for (; j < size_; ++j) {
+            char c = data_[j];
+            if (c == '\n') ++line_;
+            if (in_string) {
+                if (escaped) escaped = false;
+                else if (c == '\\') escaped = true;
+                else if (c == '"') in_string = false;
+                continue;
+            }
+            if (c == '"') in_string = true;
+            else if (c == '{' || c == '[') ++depth;
+            else if (c == '}' || c == ']') --depth;
+            if (depth <= 0 && !(c == ' ' || c == '\t')) {
+                // A complete value, or a stray character (then a line's worth is returned as is).
+                if (depth < 0 || (c != '}' && c != ']')) {
+                    std::size_t e = j;
+                    while (e < size_ && data_[e] != '\n') ++e;
+                    j = e;
+                }
+                object = std::string_view(data_.data() + start_, j + 1 - start_ > size_ - start_ ? size_ - start_
+                                                                                             : j + 1 - start_);
+                offset = base_ + start_;
+                line = start_line;
+                start_ = std::min(j + 1, size_);
+                return true;
+            }
+        }
+        std::size_t consumed = j - start_;
+        if (!fill()) {
+            if (size_ == start_) return false;
+            object = std::string_view(data_.data() + start_, size_ - start_);
+            offset = base_ + start_;
+            line = start_line;
+            start_ = size_;
+            return true;
+        }
+        j = start_ + consumed;
+    }
+}
+
+}  // namespace hl7

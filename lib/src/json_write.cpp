@@ -1,0 +1,446 @@
+// The JSON form, written: a single-pass writer per segment, straight into the output buffer.
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+
+#include "hl7/escape.hpp"
+#include "hl7/header.hpp"
+#include "hl7/json.hpp"
+#include "json_internal.hpp"
+#include "scan.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace hl7 {
+
+
+namespace {
+
+enum : std::uint8_t { kPlain = 0, kField, kRepetition, kComponent, kSubcomponent, kSlow };
+
+using ClassTable = std::array<std::uint8_t, 256>;
+
+// Byte classes for one delimiter set: what ends a leaf, and what a leaf cannot be copied with.
+ClassTable make_classes(const Delimiters& d) {
+    ClassTable t{};
+    for (int b = 0; b < 0x20; ++b) t[static_cast<std::size_t>(b)] = kSlow;
+    for (int b = 0x80; b < 0x100; ++b) t[static_cast<std::size_t>(b)] = kSlow;
+    t['"'] = kSlow;
+    t['\\'] = kSlow;
+    if (d.escape) t[static_cast<unsigned char>(d.escape)] = kSlow;
+    if (d.repetition) t[static_cast<unsigned char>(d.repetition)] = kRepetition;
+    if (d.component) t[static_cast<unsigned char>(d.component)] = kComponent;
+    if (d.subcomponent) t[static_cast<unsigned char>(d.subcomponent)] = kSubcomponent;
+    if (d.field) t[static_cast<unsigned char>(d.field)] = kField;
+    return t;
+}
+
+// Appends to a std::string through a raw pointer, checking room once per piece rather than per
+// byte: the writer below is the hot path of hl7parse --to json.
+class Sink {
+public:
+    // `expected` is a guess of the bytes to come; room() grows past it when needed. Growing the
+    // string zero-fills, so the guess is kept close rather than taking the whole capacity.
+    Sink(std::string& out, std::size_t expected) : out_(out) {
+        std::size_t used = out_.size();
+        out_.resize(used + expected + 256);
+        w_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    ~Sink() { out_.resize(size()); }
+    Sink(const Sink&) = delete;
+    Sink& operator=(const Sink&) = delete;
+
+    std::size_t size() const { return static_cast<std::size_t>(w_ - out_.data()); }
+    [[gnu::always_inline]] void room(std::size_t n) {
+        if (__builtin_expect(static_cast<std::size_t>(end_ - w_) < n, 0)) grow(n);
+    }
+    [[gnu::noinline]] void grow(std::size_t n) {
+        std::size_t used = size();
+        out_.resize(used + std::max(n + 256, used / 2));
+        w_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    void put(char c) { *w_++ = c; }  // after room()
+    void put(const char* p, std::size_t n) {
+        // Most HL7 values are short: two overlapping fixed-size copies (which read only inside
+        // [p, p + n)) beat both a byte loop and a call to memcpy.
+        if (n >= 8 && n <= 16) {
+            std::memcpy(w_, p, 8);
+            std::memcpy(w_ + n - 8, p + n - 8, 8);
+        } else if (n >= 4 && n < 8) {
+            std::memcpy(w_, p, 4);
+            std::memcpy(w_ + n - 4, p + n - 4, 4);
+        } else if (n < 4) {
+            for (std::size_t i = 0; i < n; ++i) w_[i] = p[i];
+        } else {
+            std::memcpy(w_, p, n);
+        }
+        w_ += n;
+    }
+    void put(std::string_view s) { put(s.data(), s.size()); }
+    void append(std::string_view s) {
+        room(s.size());
+        put(s);
+    }
+    // Inserts one byte at an earlier position (rare: a component turns out to have subcomponents).
+    void insert(std::size_t at, char c) {
+        room(1);
+        char* p = out_.data() + at;
+        std::memmove(p + 1, p, static_cast<std::size_t>(w_ - p));
+        *p = c;
+        ++w_;
+    }
+
+private:
+    std::string& out_;
+    char* w_ = nullptr;
+    char* end_ = nullptr;
+};
+
+void append_json_string_body(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\n': out.append("\\n"); break;
+            case '\r': out.append("\\r"); break;
+            case '\t': out.append("\\t"); break;
+            default:
+                out.append("\\u00");
+                out.push_back(kHex[c >> 4]);
+                out.push_back(kHex[c & 0xF]);
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+}
+
+bool is_plain(std::string_view s) {
+    for (char c : s) {
+        unsigned char b = static_cast<unsigned char>(c);
+        if (b < 0x20 || b >= 0x80 || c == '"' || c == '\\') return false;
+    }
+    return true;
+}
+
+struct SegmentWriter {
+    std::string& out;
+    const Delimiters& d;
+    Charset charset;
+    const ClassTable& classes;
+    Diagnostics* diagnostics;
+    std::string scratch;
+    std::string escaped;
+    // Where we are, for diagnostics.
+    std::string_view segment_id;
+    std::uint32_t segment_index = 0;
+    const Message* message = nullptr;
+    int field = 0, repetition = 1, component = 1, subcomponent = 1;
+    bool in_subcomponents = false;
+    bool leaf_is_subcomponent = false;  // the leaf being written is one of several subcomponents
+
+    void report(const EscapeStats& stats) {
+        if (!diagnostics) return;
+        Location where;
+        where.segment_index = segment_index;
+        where.segment_id = std::string(segment_id);
+        int occurrence = 1;  // counted here, on the rare path, rather than for every segment
+        if (message)
+            for (std::uint32_t k = 0; k + 1 < segment_index && k < message->size(); ++k)
+                occurrence += message->segment_id(k) == segment_id;
+        where.path = fmt::format("{}{}-{}", segment_id, occurrence > 1 ? fmt::format("[{}]", occurrence) : "", field);
+        if (repetition > 1) where.path += fmt::format("[{}]", repetition);
+        where.path += fmt::format(".{}", component);
+        if (leaf_is_subcomponent) where.path += fmt::format(".{}", subcomponent);
+        if (stats.bad_escapes) {
+            Diagnostic diag;
+            diag.severity = Severity::warning;
+            diag.code = "bad-escape";
+            diag.text = "malformed escape sequence kept as text";
+            diag.where = where;
+            diagnostics->push_back(std::move(diag));
+        }
+        if (stats.invalid_bytes) {
+            Diagnostic diag;
+            diag.severity = Severity::warning;
+            diag.code = "invalid-byte";
+            diag.text = fmt::format("{} byte{} not valid in {} kept as \\Xhh\\", stats.invalid_bytes,
+                                    stats.invalid_bytes == 1 ? "" : "s", charset_name(charset));
+            diag.where = where;
+            diagnostics->push_back(std::move(diag));
+        }
+    }
+
+    // A JSON string (or null) for one leaf, written after room for `n + 16` bytes was made.
+    void leaf(Sink& sink, const char* begin, const char* end, bool slow) {
+        std::size_t n = static_cast<std::size_t>(end - begin);
+        if (n == 2 && begin[0] == '"' && begin[1] == '"') {
+            sink.put("null", 4);
+            return;
+        }
+        if (!slow) {
+            sink.room(n + 16);
+            sink.put('"');
+            sink.put(begin, n);
+            sink.put('"');
+            return;
+        }
+        scratch.clear();
+        EscapeStats stats;
+        decode_value(std::string_view(begin, n), d, charset, TextForm::json, scratch, stats);
+        if (stats.bad_escapes || stats.invalid_bytes) report(stats);
+        escaped.clear();
+        append_json_string_body(escaped, scratch);
+        sink.room(escaped.size() + 16);
+        sink.put('"');
+        sink.put(escaped);
+        sink.put('"');
+    }
+
+    // JSON text for bytes taken as they are (segment IDs, MSH-1, MSH-2): converted from the
+    // charset like values, but never unescaped; bytes invalid there become \Xhh\.
+    void literal_text(std::string_view text) {
+        escaped.clear();
+        if (is_plain(text)) {
+            escaped.assign(text);
+            return;
+        }
+        scratch.clear();
+        append_as_utf8(scratch, text, charset, '\\');
+        append_json_string_body(escaped, scratch);
+    }
+
+    void literal_field(Sink& sink, std::string_view text) {
+        literal_text(text);
+        sink.room(escaped.size() + 16);
+        sink.put(",[[\"", 4);
+        sink.put(escaped);
+        sink.put("\"]]", 3);
+    }
+
+    // The next byte at or after p that is not plain text (end if none).
+    const char* find_special(const char* p, const char* end) const {
+#if defined(__SSE2__)
+        // Bytes below 0x20 and from 0x80 are both "less than 0x20" as signed bytes.
+        const __m128i space = _mm_set1_epi8(0x20);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            __m128i m = _mm_cmplt_epi8(v, space);
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[0]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[1]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[2]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[3]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[4]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[5]));
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[6]));
+            int mask = _mm_movemask_epi8(m);
+            if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+            p += 16;
+        }
+#endif
+        while (p < end && classes[static_cast<unsigned char>(*p)] == kPlain) ++p;
+        return p;
+    }
+
+#if defined(__SSE2__)
+    __m128i special_[7];
+#endif
+    void prepare() {
+#if defined(__SSE2__)
+        // Unused delimiters (0) fall back to '"', which is special anyway.
+        char chars[7] = {d.field, d.repetition, d.component, d.subcomponent, d.escape, '"', '\\'};
+        for (int i = 0; i < 7; ++i) special_[i] = _mm_set1_epi8(chars[i] ? chars[i] : '"');
+#endif
+    }
+
+    void segment(std::string_view s) {
+        Sink sink(out, s.size() + s.size() / 2);
+        const char* p = s.data();
+        const char* end = p + s.size();
+        bool header = is_header_segment(s);
+        const char* id_end = header ? p + 3 : detail::find_byte(p, end, d.field);
+        segment_id = std::string_view(p, static_cast<std::size_t>(id_end - p));
+        std::string_view id_text = segment_id;
+        if (!is_plain(segment_id)) {
+            literal_text(segment_id);
+            id_text = escaped;
+        }
+        sink.room(id_text.size() * 2 + 32);
+        sink.put("{\"id\":\"", 7);
+        sink.put(id_text);
+        sink.put("\",\"fields\":[\"", 13);
+        sink.put(id_text);
+        sink.put('"');
+        p = id_end;
+        field = 0;
+        if (header) {
+            // MSH-1 and MSH-2 are literal: they are the delimiters, not data.
+            literal_field(sink, std::string_view(p, 1));
+            ++p;
+            const char* e = detail::find_byte(p, end, d.field);
+            literal_field(sink, std::string_view(p, static_cast<std::size_t>(e - p)));
+            p = e;
+            field = 2;
+        }
+        // One pass over the fields: p is at a field separator (or the end).
+        while (p < end) {
+            ++p;  // the field separator
+            ++field;
+            sink.room(8);
+            if (p == end || *p == d.field) {
+                sink.put(",[]", 3);
+                continue;
+            }
+            sink.put(",[[", 3);
+            repetition = component = subcomponent = 1;
+            in_subcomponents = false;
+            std::size_t component_start = sink.size();
+            const char* leaf_start = p;
+            bool slow = false;
+            for (;; ++p) {
+                p = find_special(p, end);
+                std::uint8_t cls = p < end ? classes[static_cast<unsigned char>(*p)] : std::uint8_t{kField};
+                if (cls == kSlow) {
+                    slow = true;
+                    continue;
+                }
+                leaf_is_subcomponent = in_subcomponents || cls == kSubcomponent;
+                leaf(sink, leaf_start, p, slow);
+                slow = false;
+                leaf_start = p + 1;
+                sink.room(8);
+                if (cls == kSubcomponent) {
+                    if (!in_subcomponents) {
+                        sink.insert(component_start, '[');
+                        in_subcomponents = true;
+                    }
+                    sink.put(',');
+                    ++subcomponent;
+                    continue;
+                }
+                if (in_subcomponents) {
+                    sink.put(']');
+                    in_subcomponents = false;
+                }
+                subcomponent = 1;
+                if (cls == kComponent) {
+                    sink.put(',');
+                    ++component;
+                } else if (cls == kRepetition) {
+                    sink.put("],[", 3);
+                    ++repetition;
+                    component = 1;
+                } else {  // field separator or end
+                    sink.put("]]", 2);
+                    break;
+                }
+                component_start = sink.size();
+            }
+        }
+        sink.room(4);
+        sink.put("]}", 2);
+    }
+};
+
+}  // namespace
+
+namespace detail {
+
+Charset charset_for(const Message& m, const JsonWriteOptions& options, Diagnostics* diagnostics) {
+    if (options.charset) return *options.charset;
+    DeclaredCharset declared = declared_charset(m);
+    if (!declared.known && diagnostics) {
+        Diagnostic diag;
+        diag.severity = Severity::warning;
+        diag.code = "unknown-charset";
+        diag.text = "MSH-18 names a character set this tool does not know; reading as UTF-8";
+        diag.value = std::string(declared.name);
+        diag.where.segment_index = 1;
+        diag.where.segment_id = "MSH";
+        diag.where.path = "MSH-18";
+        diagnostics->push_back(std::move(diag));
+    }
+    return declared.charset;
+}
+
+
+}  // namespace detail
+
+void append_json_string(std::string& out, std::string_view text) {
+    out.push_back('"');
+    append_json_string_body(out, text);
+    out.push_back('"');
+}
+
+void write_json(std::string& out, const Message* message, const std::vector<std::string_view>& batch_header,
+                const std::vector<std::string_view>& batch_trailer, const JsonSource& source,
+                const JsonWriteOptions& options, Diagnostics* diagnostics) {
+    out.append("{\"hl7json\":1");
+    Delimiters delimiters;
+    Charset charset = Charset::ascii;
+    if (message) {
+        delimiters = message->delimiters();
+        charset = detail::charset_for(*message, options, diagnostics);
+        if (options.charset) {
+            out.append(",\"charset\":");
+            append_json_string(out, charset_name(charset));
+        }
+    } else if (!batch_header.empty()) {
+        if (auto d = read_delimiters(batch_header.front())) delimiters = *d;
+    }
+    ClassTable classes = make_classes(delimiters);
+    SegmentWriter writer{out, delimiters, charset, classes, diagnostics, {}, {}, {}, 0, nullptr, 0, 1, 1, 1, false, false, {}};
+    writer.message = message;
+    writer.prepare();
+
+    auto batch_list = [&](const char* name, const std::vector<std::string_view>& lines) {
+        out.append(",\"");
+        out.append(name);
+        out.append("\":[");
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            if (i) out.push_back(',');
+            Delimiters own = delimiters;
+            if (is_header_segment(lines[i]))
+                if (auto d = read_delimiters(lines[i])) own = *d;
+            ClassTable own_classes = make_classes(own);
+            SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}, {}, 0, nullptr, 0, 1, 1, 1, false, false, {}};
+            w.prepare();
+            w.segment(lines[i]);
+        }
+        out.push_back(']');
+    };
+    if (!batch_header.empty() || !batch_trailer.empty()) {
+        out.append(",\"batch\":{");
+        out.append("\"v\":1");
+        if (!batch_header.empty()) batch_list("header", batch_header);
+        if (!batch_trailer.empty()) batch_list("trailer", batch_trailer);
+        out.push_back('}');
+    }
+
+    out.append(",\"segments\":[");
+    if (message) {
+        for (std::size_t i = 0; i < message->size(); ++i) {
+            if (i) out.push_back(',');
+            writer.segment_index = static_cast<std::uint32_t>(i + 1);
+            writer.segment(message->segment(i));
+        }
+    }
+    out.push_back(']');
+    if (options.include_source && (!source.file.empty() || source.index != 0)) {
+        out.append(",\"source\":{\"file\":");
+        append_json_string(out, source.file);
+        out.append(fmt::format(",\"message\":{},\"offset\":{},\"line\":{}}}", source.index, source.offset, source.line));
+    }
+    out.push_back('}');
+}
+
+}  // namespace hl7

@@ -1,0 +1,281 @@
+// Presentation for people and scripts: the tree view, the stream summary, pretty JSON, -f rows.
+#include "common/presentation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "hl7/escape.hpp"
+#include "hl7/header.hpp"
+#include "hl7/json.hpp"
+#include "hl7/query.hpp"
+
+namespace hl7::cli {
+
+namespace {
+
+// A repetition for display on one line.
+std::string display(std::string_view raw, const Delimiters& d, Charset charset) {
+    if (raw == "\"\"") return "\"\"";
+    std::string out;
+    EscapeStats stats;
+    append_display_value(raw, d, charset, out, stats);
+    for (char& c : out)
+        if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+    return out;
+}
+
+}  // namespace
+
+void write_tree(const Message& message, Charset charset, std::string& out) {
+    const Delimiters& d = message.delimiters();
+    std::vector<std::pair<std::string_view, int>> seen;
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        std::string_view id = message.segment_id(i);
+        auto it = std::find_if(seen.begin(), seen.end(), [&](auto& s) { return s.first == id; });
+        int occurrence = it == seen.end() ? (seen.emplace_back(id, 1), 1) : ++it->second;
+        std::string seg = occurrence > 1 ? fmt::format("{}[{}]", id, occurrence) : std::string(id);
+        out.append(seg);
+        out.push_back('\n');
+        std::string_view text = message.segment(i);
+        bool header = is_header_segment(text);
+        int fields = field_count(text, d);
+        for (int f = 1; f <= fields; ++f) {
+            std::string_view field = *field_text(text, d, f);
+            if (field.empty()) continue;
+            if (header && f <= 2) {
+                out.append(fmt::format("  {:<12} {}\n", fmt::format("{}-{}", seg, f), field));
+                continue;
+            }
+            int reps = count_parts(field, d.repetition);
+            for (int r = 1; r <= reps; ++r) {
+                std::string_view rep = *nth_part(field, d.repetition, r);
+                if (rep.empty()) continue;
+                std::string label = reps > 1 ? fmt::format("{}-{}[{}]", seg, f, r) : fmt::format("{}-{}", seg, f);
+                out.append(fmt::format("  {:<12} {}\n", label, display(rep, d, charset)));
+            }
+        }
+    }
+}
+
+void MessageSummary::add(const Message& m) {
+    ++messages_;
+    const Delimiters& d = m.delimiters();
+    Header header = read_header(m);
+    auto text = [&](std::string_view raw) {
+        std::string out;
+        EscapeStats stats;
+        append_display_value(raw, d, header.charset.charset, out, stats);
+        return out;
+    };
+    auto or_none = [](std::string s) { return s.empty() ? std::string("(none)") : s; };
+    std::string type = text(header.type), trigger = text(header.event);
+    ++type_[or_none(type)];
+    ++event_[or_none(trigger.empty() ? type : type + "^" + trigger)];
+    ++version_[or_none(text(header.version_text))];
+    ++facility_[or_none(text(header.sending_facility.namespace_id))];
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::uint64_t>> by_count(const std::map<std::string, std::uint64_t>& m) {
+    std::vector<std::pair<std::string, std::uint64_t>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    return v;
+}
+
+}  // namespace
+
+void MessageSummary::write_text(std::string& out) const {
+    out.append(fmt::format("messages     {}\n", messages_));
+    if (unparseable_) out.append(fmt::format("unparseable  {}\n", unparseable_));
+    auto section = [&](const char* title, const std::map<std::string, std::uint64_t>& m) {
+        if (m.empty()) return;
+        out.append(fmt::format("\n{}\n", title));
+        std::size_t width = 0;
+        for (auto& [k, v] : m) width = std::max(width, k.size());
+        for (auto& [k, v] : by_count(m)) out.append(fmt::format("  {:<{}}  {:>8}\n", k, width, v));
+    };
+    section("type", type_);
+    section("event", event_);
+    section("version", version_);
+    section("sending facility", facility_);
+}
+
+void MessageSummary::write_json(std::string& out) const {
+    out.append(fmt::format("{{\"messages\":{},\"unparseable\":{}", messages_, unparseable_));
+    auto section = [&](const char* name, const std::map<std::string, std::uint64_t>& m) {
+        out.append(fmt::format(",\"{}\":{{", name));
+        bool first = true;
+        for (auto& [k, v] : by_count(m)) {
+            if (!first) out.push_back(',');
+            first = false;
+            append_json_string(out, k);
+            out.append(fmt::format(":{}", v));
+        }
+        out.push_back('}');
+    };
+    section("type", type_);
+    section("event", event_);
+    section("version", version_);
+    section("sending_facility", facility_);
+    out.push_back('}');
+}
+
+namespace {
+
+class PrettyPrinter {
+public:
+    PrettyPrinter(std::string_view s, bool color) : s_(s), color_(color) {}
+
+    std::string run() {
+        std::size_t i = 0;
+        value(i, 0);
+        return std::move(out_);
+    }
+
+private:
+    // Colours as jq prints them by default.
+    static constexpr const char* kKey = "\x1b[34;1m";
+    static constexpr const char* kString = "\x1b[0;32m";
+    static constexpr const char* kNull = "\x1b[1;30m";
+    static constexpr const char* kOther = "\x1b[0;39m";
+    static constexpr const char* kPunct = "\x1b[1;39m";
+    static constexpr const char* kReset = "\x1b[0m";
+
+    void paint(const char* colour, std::string_view text) {
+        if (color_) out_.append(colour);
+        out_.append(text);
+        if (color_) out_.append(kReset);
+    }
+    void newline(int depth) {
+        out_.push_back('\n');
+        out_.append(static_cast<std::size_t>(depth) * 2, ' ');
+    }
+    std::size_t string_end(std::size_t i) const {  // i at the opening quote; returns one past the closing
+        std::size_t j = i + 1;
+        while (j < s_.size() && s_[j] != '"') j += s_[j] == '\\' ? 2 : 1;
+        return std::min(j + 1, s_.size());
+    }
+    // End of the value at i, and whether it holds an object.
+    std::size_t value_end(std::size_t i, bool& has_object) const {
+        int level = 0;
+        for (std::size_t j = i; j < s_.size();) {
+            char c = s_[j];
+            if (c == '"') {
+                j = string_end(j);
+                if (level == 0) return j;
+                continue;
+            }
+            if (c == '{') has_object = true;
+            if (c == '{' || c == '[') ++level;
+            if (c == '}' || c == ']') {
+                if (--level == 0) return j + 1;
+            }
+            if (level == 0 && (c == ',' || c == ':')) return j;
+            ++j;
+        }
+        return s_.size();
+    }
+
+    void value(std::size_t& i, int depth) {
+        if (i >= s_.size()) return;
+        char c = s_[i];
+        if (c == '"') {
+            std::size_t e = string_end(i);
+            paint(kString, s_.substr(i, e - i));
+            i = e;
+        } else if (c == '{' || c == '[') {
+            char close = c == '{' ? '}' : ']';
+            bool has_object = false;
+            std::size_t e = value_end(i, has_object);
+            bool inline_array = c == '[' && !has_object && e - i <= 100;
+            paint(kPunct, std::string_view(&c, 1));
+            ++i;
+            if (i < s_.size() && s_[i] == close) {
+                paint(kPunct, std::string_view(&close, 1));
+                ++i;
+                return;
+            }
+            for (bool first = true; i < s_.size() && s_[i] != close; first = false) {
+                if (!first) {
+                    paint(kPunct, ",");
+                    ++i;  // the comma
+                }
+                if (inline_array) {
+                    if (!first) out_.push_back(' ');
+                } else {
+                    newline(depth + 1);
+                }
+                if (c == '{') {
+                    std::size_t k = string_end(i);
+                    paint(kKey, s_.substr(i, k - i));
+                    paint(kPunct, ":");
+                    out_.push_back(' ');
+                    i = k + 1;  // past the colon
+                }
+                value(i, depth + 1);
+            }
+            if (!inline_array) newline(depth);
+            paint(kPunct, std::string_view(&close, 1));
+            ++i;
+        } else {
+            std::size_t j = i;
+            while (j < s_.size() && s_[j] != ',' && s_[j] != ']' && s_[j] != '}') ++j;
+            std::string_view word = s_.substr(i, j - i);
+            paint(word == "null" ? kNull : kOther, word);
+            i = j;
+        }
+    }
+
+    std::string_view s_;
+    bool color_;
+    std::string out_;
+};
+
+}  // namespace
+
+std::string pretty_json(std::string_view s, bool color) { return PrettyPrinter(s, color).run(); }
+
+void extract_row(const Message& message, const std::vector<Path>& paths, Charset charset, std::string_view joiner,
+                 std::string& out) {
+    std::vector<std::string> values;
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        if (i) out.push_back('\t');
+        values.clear();
+        extract_values(message, paths[i], charset, values);
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (k) out.append(joiner);
+            out.append(values[k]);
+        }
+    }
+}
+
+void extract_json(const Message& message, const std::vector<Path>& paths, const std::vector<std::string>& names,
+                  Charset charset, std::string& out) {
+    std::vector<std::string> values;
+    out.push_back('{');
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        if (i) out.push_back(',');
+        append_json_string(out, names[i]);
+        out.push_back(':');
+        values.clear();
+        extract_values(message, paths[i], charset, values);
+        bool many = paths[i].occurrence == Path::all || paths[i].repetition == Path::all;
+        if (many) out.push_back('[');
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (k) out.push_back(',');
+            if (values[k] == "\"\"") out.append("null");  // HL7 null, as in the JSON form
+            else append_json_string(out, values[k]);
+        }
+        if (many) {
+            out.push_back(']');
+        } else if (values.empty()) {
+            out.append("null");
+        }
+    }
+    out.push_back('}');
+}
+
+}  // namespace hl7::cli
