@@ -6,6 +6,50 @@
 
 namespace hl7::cli {
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (0 if it is not one); C1 controls count as invalid.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    auto continuation = [&](std::size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
+    unsigned char b = byte(i);
+    if (b >= 0xC2 && b <= 0xDF && continuation(i + 1)) {
+        return b == 0xC2 && byte(i + 1) < 0xA0 ? 0 : 2;  // U+0080..U+009F are controls
+    }
+    if (b >= 0xE0 && b <= 0xEF && continuation(i + 1) && continuation(i + 2)) {
+        if (b == 0xE0 && byte(i + 1) < 0xA0) return 0;  // overlong
+        if (b == 0xED && byte(i + 1) >= 0xA0) return 0;  // surrogates
+        return 3;
+    }
+    if (b >= 0xF0 && b <= 0xF4 && continuation(i + 1) && continuation(i + 2) && continuation(i + 3)) {
+        if (b == 0xF0 && byte(i + 1) < 0x90) return 0;
+        if (b == 0xF4 && byte(i + 1) >= 0x90) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        unsigned char b = static_cast<unsigned char>(text[i]);
+        if (b >= 0x20 && b < 0x7F) {
+            out.push_back(static_cast<char>(b));
+            ++i;
+        } else if (std::size_t n = b >= 0x80 ? utf8_sequence(text, i) : 0; n > 0) {
+            out.append(text.substr(i, n));
+            i += n;
+        } else {
+            out += fmt::format("\\x{:02X}", b);
+            ++i;
+        }
+    }
+    return out;
+}
+
 void Reporter::print(const std::string& line) {
     if (quiet_) return;
     std::size_t done = 0;
@@ -29,6 +73,8 @@ void Reporter::report(const Diagnostic& d, std::string_view file, std::uint64_t 
     if (line.back() == ':') line += ' ';
     line += fmt::format("{}: {}", severity_name(d.severity), d.text);
     if (show_values_ && !d.value.empty()) line += fmt::format(" '{}'", d.value);
+    // Whatever a finding carries (a path from a damaged line, a value), stderr gets printable text.
+    line = printable(line);
     if (d.where.has_offset) {
         line += d.where.line ? fmt::format(" (byte {}, line {})", d.where.byte_offset, d.where.line)
                              : fmt::format(" (byte {})", d.where.byte_offset);
@@ -39,14 +85,14 @@ void Reporter::report(const Diagnostic& d, std::string_view file, std::uint64_t 
 
 void Reporter::error(std::string_view text) {
     ++errors_;
-    print(fmt::format("{}: error: {}\n", tool_, text));
+    print(fmt::format("{}: error: {}\n", tool_, printable(text)));
 }
 
-void Reporter::summary(std::string_view text) { print(fmt::format("{}: {}\n", tool_, text)); }
+void Reporter::summary(std::string_view text) { print(fmt::format("{}: {}\n", tool_, printable(text))); }
 
 void Reporter::warning(std::string_view text) {
     ++warnings_;
-    print(fmt::format("{}: warning: {}\n", tool_, text));
+    print(fmt::format("{}: warning: {}\n", tool_, printable(text)));
 }
 
 }  // namespace hl7::cli

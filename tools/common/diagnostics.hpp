@@ -9,6 +9,10 @@
 
 namespace hl7::cli {
 
+// `text` with every byte that is not printable ASCII or valid UTF-8 (control bytes, C1 controls,
+// invalid sequences) written as \xHH, so a diagnostic never carries raw control bytes.
+std::string printable(std::string_view text);
+
 class Reporter {
 public:
     explicit Reporter(std::string tool) : tool_(std::move(tool)) {}
