@@ -201,37 +201,51 @@ void encode_value(std::string_view text, const Delimiters& d, Charset charset, T
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
         if (form == TextForm::json && c == '\\') {
+            // In the JSON form `\` starts one of the sequences the writer makes: a kept escape
+            // (\.br\, \H\, \Zxx\, ...), \P\, \E\ for a literal backslash, or \Xhh\ for bytes. Any
+            // other backslash is a literal one, like \E\ (so `D:\data` cannot turn into a
+            // malformed escape sequence).
             std::size_t close = text.find('\\', i + 1);
-            if (close != std::string_view::npos && close > i + 1) {
-                std::string_view seq = text.substr(i + 1, close - i - 1);
-                if (seq != "E") {
-                    flush(i);
-                    if (e != 0) {
-                        escape_seq(seq);
-                    } else if (seq.size() >= 3 && seq[0] == 'X' && seq.size() % 2 == 1 && all_hex(seq.substr(1))) {
-                        // No escape character: \Xhh\ can only have come from raw bytes, so
-                        // write those bytes back.
-                        for (std::size_t k = 1; k < seq.size(); k += 2)
-                            out.push_back(static_cast<char>(hex_value(seq[k]) * 16 + hex_value(seq[k + 1])));
-                    } else {
-                        ++stats.unmappable;  // no escape character: the sequence cannot be written
-                        out.append(seq);
-                    }
-                    i = close;
-                    run_start = close + 1;
-                    continue;
-                }
-                // \E\ is a literal backslash
+            std::string_view seq = close == std::string_view::npos ? std::string_view()
+                                                                   : text.substr(i + 1, close - i - 1);
+            bool hex = seq.size() >= 3 && seq[0] == 'X' && seq.size() % 2 == 1 && all_hex(seq.substr(1));
+            if (hex) {
+                // Bytes from 0x80 are the raw bytes the writer found invalid in the charset: back
+                // as they were. Lower bytes are characters, encoded like any other text.
                 flush(i);
-                if (e == '\\') {
-                    escape_seq("E");
-                } else {
-                    out.push_back('\\');
+                for (std::size_t k = 1; k < seq.size(); k += 2) {
+                    char byte = static_cast<char>(hex_value(seq[k]) * 16 + hex_value(seq[k + 1]));
+                    if (static_cast<unsigned char>(byte) >= 0x80) {
+                        out.push_back(byte);
+                    } else {
+                        encode_value(std::string_view(&byte, 1), d, charset, TextForm::plain, out, stats);
+                    }
                 }
                 i = close;
                 run_start = close + 1;
                 continue;
             }
+            if (is_kept_escape(seq) || (seq == "P" && d.truncation != 0)) {
+                flush(i);
+                if (e != 0) {
+                    escape_seq(seq);
+                } else {
+                    ++stats.unmappable;  // no escape character: the sequence cannot be written
+                    out.append(seq);
+                }
+                i = close;
+                run_start = close + 1;
+                continue;
+            }
+            flush(i);
+            if (e == '\\') {
+                escape_seq("E");
+            } else {
+                out.push_back('\\');  // not the escape character here: a backslash is plain text
+            }
+            if (seq == "E") i = close;
+            run_start = i + 1;
+            continue;
         }
         const char* seq = nullptr;
         if (c == d.field) seq = "F";

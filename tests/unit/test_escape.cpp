@@ -230,11 +230,24 @@ TEST_CASE("encode: JSON form keeps escape sequences, \\E\\ is a literal backslas
     CHECK(encode("\\E\\", TextForm::json) == "\\E\\");
     CHECK(encode("a\\.br\\b", TextForm::json) == "a\\.br\\b");
     CHECK(encode("\\H\\x\\N\\", TextForm::json) == "\\H\\x\\N\\");
-    CHECK(encode("\\XFF\\", TextForm::json) == "\\XFF\\");
+    // \Xhh\ from 0x80 is a raw byte the writer found invalid in the charset: written back raw.
+    CHECK(encode("\\XFF\\", TextForm::json) == "\xFF");
+    CHECK(encode("a\\XC3\\b", TextForm::json, Delimiters{}, Charset::iso8859_1) == "a\xC3" "b");
+    // Lower bytes are characters, encoded like any text.
+    CHECK(encode("\\X41\\", TextForm::json) == "A");
+    CHECK(encode("\\X0D0A7C\\", TextForm::json) == "\\X0D\\\\X0A\\\\F\\");
+    // A backslash that starts no sequence the writer makes is a literal backslash.
+    CHECK(encode("D:\\data\\new.txt", TextForm::json) == "D:\\E\\data\\E\\new.txt");
+    CHECK(encode("a\\b", TextForm::json) == "a\\E\\b");
+    CHECK(encode("end\\", TextForm::json) == "end\\E\\");
+    CHECK(encode("\\\\", TextForm::json) == "\\E\\\\E\\");
+    CHECK(encode("\\G\\", TextForm::json) == "\\E\\G\\E\\");
+    CHECK(encode("\\P\\", TextForm::json) == "\\E\\P\\E\\");  // no truncation character in use
     // With a custom escape character kept escapes use it, and \E\ is a plain backslash.
     const Delimiters d = custom();
     CHECK(encode("a\\.br\\b", TextForm::json, d) == "a!.br!b");
     CHECK(encode("\\E\\", TextForm::json, d) == "\\");
+    CHECK(encode("D:\\x", TextForm::json, d) == "D:\\x");
     CHECK(encode("!", TextForm::json, d) == "!E!");
     CHECK(encode("#$*%", TextForm::json, d) == "!F!!S!!R!!T!");
     CHECK(encode("|^~&", TextForm::json, d) == "|^~&");
@@ -268,7 +281,8 @@ TEST_CASE("decode(json) then encode(json) gives back canonical raw values byte f
         "\\C2842\\",
         "\\M244F4B\\",
         "caf\xC3\xA9",
-        "\\XFF\\",
+        "\xFF",  // a byte invalid in UTF-8: \XFF\ in JSON, the raw byte again in ER7
+        "a\xE9" "b\xC3",
         "",
         "\"quoted\"",
         "tab\there",
