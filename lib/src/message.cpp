@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "scan.hpp"
 
@@ -38,6 +40,27 @@ SegmentEnd end_for_style(SegmentEndStyle style) {
 }
 
 }  // namespace
+
+namespace detail {
+
+bool assertions_enabled() {
+#if defined(_GLIBCXX_ASSERTIONS) || !defined(NDEBUG)
+    return true;
+#else
+    return false;
+#endif
+}
+
+void index_out_of_range(const char* what, std::size_t index, std::size_t size) {
+    // Like a failed libstdc++ assertion: the one place the library writes to stderr, just before
+    // it aborts on a bug in its caller.
+    if (assertions_enabled()) {
+        std::fprintf(stderr, "hl7kit: %s %zu out of range (size %zu)\n", what, index, size);
+        std::abort();
+    }
+}
+
+}  // namespace detail
 
 std::string Delimiters::encoding_characters() const {
     std::string s;
@@ -249,6 +272,7 @@ Status Message::assign(std::string_view text, Diagnostics* notes) {
 }
 
 std::string_view Message::segment_id(std::size_t i) const {
+    if (!in_range(i)) return {};
     std::string_view s = segments_[i].text;
     if (is_header_segment(s)) return s.substr(0, 3);
     return s.substr(0, std::min(s.size(), s.find(delimiters_.field)));
@@ -262,11 +286,16 @@ std::optional<std::size_t> Message::find_segment(std::string_view id, std::size_
 }
 
 void Message::replace_segment(std::size_t i, std::string text) {
+    if (!in_range(i)) return;
     segments_[i].text = store(std::move(text));
     modified_ = true;
 }
 
 void Message::insert_segment(std::size_t before, std::string text) {
+    if (before > segments_.size()) {
+        detail::index_out_of_range("insert position", before, segments_.size());
+        before = segments_.size();
+    }
     SegmentSlot slot;
     slot.text = store(std::move(text));
     slot.end = segments_.empty() ? SegmentEnd::cr : segments_[std::min(before, segments_.size() - 1)].end;
@@ -280,6 +309,7 @@ void Message::insert_segment(std::size_t before, std::string text) {
 }
 
 void Message::remove_segment(std::size_t i) {
+    if (!in_range(i)) return;
     segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
     modified_ = true;
 }

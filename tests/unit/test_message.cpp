@@ -1,6 +1,12 @@
 // Tests of Message: delimiters, parsing, field navigation, byte-exact ER7 output and segment edits.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -483,4 +489,62 @@ TEST_CASE("edits: replace, insert and remove change only what changed") {
         REQUIRE_FALSE(status.ok());
         CHECK(status.error().code == "no-msh");
     }
+}
+
+namespace {
+
+// Runs `misuse` in a child process; true when the child was killed by SIGABRT (a failed assertion).
+template <class F>
+bool aborts(F misuse) {
+    std::fflush(nullptr);
+    pid_t child = fork();
+    if (child == 0) {
+        std::freopen("/dev/null", "w", stderr);
+        misuse();
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+}  // namespace
+
+TEST_CASE("Message: a segment index out of range is loud with assertions on, harmless otherwise") {
+    const std::string text = "MSH|^~\\&|A\rPID|1\r";
+    auto m = Message::parse(text);
+    REQUIRE(m.ok());
+    if (hl7::detail::assertions_enabled()) {
+        CHECK(aborts([&] { (void)m->segment(2); }));
+        CHECK(aborts([&] { (void)m->segment_id(7); }));
+        CHECK(aborts([&] { (void)m->segment_end(2); }));
+        CHECK(aborts([&] { (void)m->segment_offset(2); }));
+        CHECK(aborts([&] { m->replace_segment(2, "PV1|1"); }));
+        CHECK(aborts([&] { m->remove_segment(5); }));
+        CHECK(aborts([&] { m->insert_segment(3, "PV1|1"); }));
+        CHECK_FALSE(aborts([&] { m->insert_segment(2, "PV1|1"); }));  // at the end: allowed
+    } else {
+        CHECK(m->segment(2).empty());
+        CHECK(m->segment_id(7).empty());
+        CHECK(m->segment_end(2) == SegmentEnd::none);
+        CHECK(m->segment_offset(2) == 0);
+        m->replace_segment(2, "PV1|1");
+        m->remove_segment(5);
+        CHECK_FALSE(m->modified());
+        CHECK(m->to_er7() == text);
+        m->insert_segment(9, "PV1|1");  // appended
+        CHECK(m->to_er7() == text + "PV1|1\r");
+    }
+}
+
+TEST_CASE("nth_part, count_parts, replace_part and remove_part: odd arguments are safe") {
+    CHECK_FALSE(hl7::nth_part("a^b", '^', std::numeric_limits<int>::max()).has_value());
+    CHECK_FALSE(hl7::nth_part("a^b", '^', std::numeric_limits<int>::min()).has_value());
+    CHECK_FALSE(hl7::nth_part(std::string_view(), '^', 2).has_value());
+    CHECK(hl7::nth_part(std::string_view(), '^', 1) == std::optional<std::string_view>(""));
+    CHECK(hl7::count_parts(std::string_view(), '^') == 1);
+    CHECK(hl7::replace_part("a^b", '^', -3, "X") == "a^b");
+    CHECK(hl7::remove_part("a^b", '^', std::numeric_limits<int>::max()) == "a^b");
+    CHECK(hl7::remove_part("a^b", '^', -1) == "a^b");
+    CHECK_FALSE(hl7::field_text("PID|1", hl7::Delimiters{}, -5).has_value());
 }
