@@ -230,6 +230,18 @@ TEST_CASE("set: charsets") {
         CHECK(failure(ed.set(path("PID-5.2"), "Zo\xC3\xAB")) == "unrepresentable");
         ok(ed.set(path("PID-5.2"), "Zoe"));
     }
+    SUBCASE("ASCII with replacement") {
+        auto m = parsed(kText);
+        hl7::EditOptions options;
+        options.unrepresentable = hl7::Unrepresentable::replace;
+        Editor ed(m, options);
+        ok(ed.set(path("PID-5.2"), "Zo\xC3\xAB \xE2\x82\xAC" "5"));  // "Zoë €5"
+        ed.commit();
+        CHECK(raws(m, "PID-5.2") == Strings{"Zo? ?5"});
+        REQUIRE(ed.warnings().size() == 1);
+        CHECK(ed.warnings()[0].text.find("2 characters") != std::string::npos);
+        CHECK(ed.warnings()[0].text.find("ASCII") != std::string::npos);
+    }
     SUBCASE("an MSH-18 this library does not know: only ASCII") {
         auto m = parsed("MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5||||||ISO IR87\rPID|1\r");
         Editor ed(m);
@@ -454,6 +466,14 @@ TEST_CASE("copy") {
         // OBX[3]-3 has no second component: ZOB[3] is not created.
         CHECK(raws(m, "ZOB[*]") == Strings{"ZOB||Glu", "ZOB||Na"});
         CHECK(m.segment_id(m.size() - 1) == "ZOB");
+    }
+    SUBCASE("a gap before a target occurrence to create fails the copy") {
+        auto m = parsed(kMsh + "\rOBX|1|NM|A||5\rOBX|2|NM|B\rOBX|3|NM|C||7\r");
+        Editor ed(m);
+        hl7::Status status = ed.copy(path("OBX[*]-5"), path("ZOB[*]-1"));
+        CHECK(failure(status) == "no-segment");
+        CHECK(status.error().where.path == "ZOB[3]-1");
+        CHECK_FALSE(ed.pending());
     }
     SUBCASE("empty and null source values are copied as such") {
         auto m = parsed(kMsh + "\rPID|1|\"\"|X||Y\r");

@@ -35,7 +35,9 @@
 // - copy and move read every source value first, then write. One source value to a [*] target is
 //   written to every match (broadcast). A [*] source needs [*] at the same places in the target and
 //   pairs by index: OBX[*]-5 -> OBX[*]-6 copies OBX[n]-5 to OBX[n]-6, PID-3[*].1 -> PID-3[*].5
-//   repetition n to repetition n (creating target occurrences and repetitions as above). A [*]
+//   repetition n to repetition n (creating target occurrences and repetitions as above; since only
+//   the next occurrence is created, an absent source value before one that needs a new target
+//   segment fails the copy with "no-segment"). A [*]
 //   source to a single target is an error, not a join: joining would invent a separator and merge
 //   values (several patients' identifiers, say) into one; a caller that wants that can read with
 //   find() and write the joined text itself. An absent source value clears its target (so that
@@ -48,6 +50,13 @@
 //   component is emptied with clear, not removed, since removing it would renumber what follows.
 //   A single named segment that is absent is an error ("no-segment"); an absent repetition is not.
 //   The MSH that starts the message cannot be removed.
+//
+// Where this differs from set_raw_value, set_value and remove_at (path.hpp before the editor):
+// they re-split and re-joined the whole segment on every edit and refused [*]; a created segment
+// went to the end of the message; raw values were written whatever separators they held (so "X~Y"
+// at PID-3[2] made two repetitions); a repetition, component or subcomponent past the first in a
+// message whose MSH-2 lacks that separator was silently not written; and characters the charset
+// could not hold became '?' without a word.
 //
 // Error codes: "bad-path" (a path this edit cannot take), "delimiter-field", "no-segment",
 // "no-separator" (the message's MSH-2 lacks the separator a path needs), "bad-value" (raw ER7 that
