@@ -18,16 +18,16 @@ namespace detail {
 // it; splitting and joining at the same separator give back the same bytes, so a tree written back
 // unchanged is the segment as it was.
 struct EditNode {
-    std::string text;            // while not split
+    std::string text;             // while not split
     std::vector<EditNode> parts;  // once split: one or more
     bool split = false;
 };
 
 struct EditEntry {
     static constexpr std::size_t kNew = ~std::size_t{0};
-    std::size_t original = kNew;  // index in the message; kNew for an inserted or created segment
-    bool header = false;          // MSH, FHS, BHS: fields 1 and 2 are the delimiters
-    bool dirty = false;           // changed since the last commit: encoded by the next one
+    std::size_t original = kNew;   // index in the message; kNew for an inserted or created segment
+    bool header = false;           // MSH, FHS, BHS: fields 1 and 2 are the delimiters
+    bool dirty = false;            // changed since the last commit: encoded by the next one
     std::optional<EditNode> tree;  // made on first use
 };
 

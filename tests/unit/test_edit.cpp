@@ -179,7 +179,8 @@ TEST_CASE("set: charsets") {
     SUBCASE("a character the charset cannot hold fails the edit, naming the path, the value only in value") {
         auto m = parsed(latin1);
         Editor ed(m);
-        hl7::Status status = ed.set(path("PID-5.2"), "\xC5\x81\xC3\xB3" "d\xC5\xBA");  // "Łódź": Ł and ź are not Latin-1
+        // "Łódź": Ł and ź are not in Latin-1
+        hl7::Status status = ed.set(path("PID-5.2"), "\xC5\x81\xC3\xB3" "d\xC5\xBA");
         CHECK(failure(status) == "unrepresentable");
         CHECK(status.error().where.path == "PID-5.2");
         CHECK(status.error().text.find("PID-5.2") != std::string::npos);

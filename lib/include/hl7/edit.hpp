@@ -35,13 +35,13 @@
 // - copy and move read every source value first, then write. One source value to a [*] target is
 //   written to every match (broadcast). A [*] source needs [*] at the same places in the target and
 //   pairs by index: OBX[*]-5 -> OBX[*]-6 copies OBX[n]-5 to OBX[n]-6, PID-3[*].1 -> PID-3[*].5
-//   repetition n to repetition n (creating target occurrences and repetitions as above; since only
+//   repetition n to repetition n, creating target occurrences and repetitions as above (since only
 //   the next occurrence is created, an absent source value before one that needs a new target
-//   segment fails the copy with "no-segment"). A [*]
-//   source to a single target is an error, not a join: joining would invent a separator and merge
-//   values (several patients' identifiers, say) into one; a caller that wants that can read with
-//   find() and write the joined text itself. An absent source value clears its target (so that
-//   the target says what the source says: nothing); an empty or null one is copied as such.
+//   segment fails the copy with "no-segment"). A [*] source to a single target is an error, not a
+//   join: joining would invent a separator and merge values (several patients' identifiers, say)
+//   into one; a caller that wants that can read with find() and write the joined text itself.
+//   An absent source value clears its target (so that the target says what the source says:
+//   nothing) and creates nothing; an empty or null one is copied as such.
 //   Values are copied as ER7 and must fit the target level: a field with repetitions cannot go
 //   into a component ("bad-value"). A copy of MSH-1 or MSH-2 copies its characters as escaped text.
 // - move is copy, then clear of the sources; source and target must not overlap (one inside the
@@ -87,8 +87,9 @@ enum class Unrepresentable : std::uint8_t {
 
 struct EditOptions {
     // The charset set() writes. Without one: the message's MSH-18 when the editor is made. ASCII
-    // (an empty MSH-18) is strict on write: only 7-bit text (read, ASCII is taken as UTF-8). So is an
-    // MSH-18 this library does not know, since nothing else is known to fit it.
+    // (also an empty MSH-18) is strict on write: only 7-bit text fits, although readers take ASCII
+    // as UTF-8. An MSH-18 this library does not know is written as ASCII too: nothing else is known
+    // to fit it. Name a charset here to write UTF-8 into a message that does not declare it.
     std::optional<Charset> charset;
     Unrepresentable unrepresentable = Unrepresentable::fail;
 };
