@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "scan.hpp"
 
@@ -39,6 +41,27 @@ SegmentEnd end_for_style(SegmentEndStyle style) {
 
 }  // namespace
 
+namespace detail {
+
+bool assertions_enabled() {
+#if defined(_GLIBCXX_ASSERTIONS) || !defined(NDEBUG)
+    return true;
+#else
+    return false;
+#endif
+}
+
+void index_out_of_range(const char* what, std::size_t index, std::size_t size) {
+    // Like a failed libstdc++ assertion: the one place the library writes to stderr, just before
+    // it aborts on a bug in its caller.
+    if (assertions_enabled()) {
+        std::fprintf(stderr, "hl7kit: %s %zu out of range (size %zu)\n", what, index, size);
+        std::abort();
+    }
+}
+
+}  // namespace detail
+
 std::string Delimiters::encoding_characters() const {
     std::string s;
     for (char c : {component, repetition, escape, subcomponent, truncation}) {
@@ -54,49 +77,11 @@ bool is_header_segment(std::string_view s) {
     return (id == "MSH" || id == "FHS" || id == "BHS") && !is_alnum(s[3]);
 }
 
-Result<Delimiters> read_delimiters(std::string_view header, Diagnostics* notes) {
-    Location where;
-    where.segment_index = 1;
-    where.segment_id = std::string(header.substr(0, 3));
-    if (header.size() < 4) {
-        where.path = where.segment_id + "-1";
-        return make_error("no-delimiters", fmt::format("{} segment has no field separator", where.segment_id),
-                          where);
-    }
-    Delimiters d;
-    d.field = header[3];
-    if (is_alnum(d.field) || d.field == ' ' || static_cast<unsigned char>(d.field) < 0x20) {
-        where.path = where.segment_id + "-1";
-        return make_error("bad-delimiters",
-                          fmt::format("{}-1 field separator 0x{:02X} is not usable", where.segment_id,
-                                      static_cast<unsigned char>(d.field)),
-                          where);
-    }
-    std::string_view rest = header.substr(4);
-    std::string_view encoding = rest.substr(0, std::min(rest.find(d.field), rest.size()));
-    where.path = where.segment_id + "-2";
-    char* slots[] = {&d.component, &d.repetition, &d.escape, &d.subcomponent, &d.truncation};
-    for (char* slot : slots) *slot = 0;
-    for (std::size_t i = 0; i < encoding.size() && i < 5; ++i) *slots[i] = encoding[i];
-    if (encoding.size() < 4 && notes) {
-        Diagnostic n;
-        n.severity = Severity::warning;
-        n.code = "short-encoding-characters";
-        n.text = fmt::format("{}-2 has {} encoding character{}; the missing ones are not used", where.segment_id,
-                             encoding.size(), encoding.size() == 1 ? "" : "s");
-        n.where = where;
-        notes->push_back(std::move(n));
-    }
-    if (encoding.size() > 5 && notes) {
-        Diagnostic n;
-        n.severity = Severity::warning;
-        n.code = "long-encoding-characters";
-        n.text = fmt::format("{}-2 has {} characters; only the first five are encoding characters",
-                             where.segment_id, encoding.size());
-        n.where = where;
-        notes->push_back(std::move(n));
-    }
-    // Every delimiter in use must be distinct: otherwise no split of the message is right.
+namespace {
+
+// Why no split of a message with these delimiters would be right, if so: a delimiter that is not
+// printable ASCII, a letter or digit among the encoding characters, or two alike.
+std::optional<Diagnostic> delimiter_problem(const Delimiters& d, const Location& where) {
     char used[] = {d.field, d.component, d.repetition, d.escape, d.subcomponent, d.truncation};
     for (std::size_t i = 0; i < std::size(used); ++i) {
         if (used[i] == 0) continue;
@@ -122,6 +107,91 @@ Result<Delimiters> read_delimiters(std::string_view header, Diagnostics* notes) 
             }
         }
     }
+    return std::nullopt;
+}
+
+void set_encoding_characters(Delimiters& d, std::string_view encoding) {
+    char* slots[] = {&d.component, &d.repetition, &d.escape, &d.subcomponent, &d.truncation};
+    for (std::size_t i = 0; i < std::size(slots); ++i) *slots[i] = i < encoding.size() ? encoding[i] : 0;
+}
+
+void add_warning(Diagnostics* notes, const Location& where, const char* code, std::string text) {
+    if (!notes) return;
+    Diagnostic n;
+    n.severity = Severity::warning;
+    n.code = code;
+    n.text = std::move(text);
+    n.where = where;
+    notes->push_back(std::move(n));
+}
+
+constexpr std::string_view kStandardEncoding = "^~\\&";
+
+}  // namespace
+
+Result<Delimiters> read_delimiters(std::string_view header, Diagnostics* notes) {
+    Location where;
+    where.segment_index = 1;
+    where.segment_id = std::string(header.substr(0, 3));
+    if (header.size() < 4) {
+        where.path = where.segment_id + "-1";
+        return make_error("no-delimiters", fmt::format("{} segment has no field separator", where.segment_id),
+                          where);
+    }
+    Delimiters d;
+    d.field = header[3];
+    if (is_alnum(d.field) || d.field == ' ' || static_cast<unsigned char>(d.field) < 0x20) {
+        where.path = where.segment_id + "-1";
+        return make_error("bad-delimiters",
+                          fmt::format("{}-1 field separator 0x{:02X} is not usable", where.segment_id,
+                                      static_cast<unsigned char>(d.field)),
+                          where);
+    }
+    std::string_view rest = header.substr(4);
+    std::string_view encoding = rest.substr(0, std::min(rest.find(d.field), rest.size()));
+    where.path = where.segment_id + "-2";
+
+    // Two repairs that real feeds need; only the reading changes, the segment text (and so the
+    // output) stays as it came in.
+    // An empty MSH-2 would leave every field unsplit (MSH-9 as one "ORM^O01^ORM_O01"): read it with
+    // the standard characters, unless the field separator is one of them.
+    if (encoding.empty() && kStandardEncoding.find(d.field) == std::string_view::npos) {
+        set_encoding_characters(d, kStandardEncoding);
+        add_warning(notes, where, "empty-encoding-characters",
+                    fmt::format("{}-2 is empty; read as the standard encoding characters '{}'", where.segment_id,
+                                kStandardEncoding));
+        return d;
+    }
+    // `^~\\&`: the escape character written twice, as in text copied out of source code or JSON.
+    // Read as written it is unusable (escape = subcomponent separator); read as `^~\&` it is what
+    // the sender meant. Only a doubled backslash in the escape position is repaired.
+    if ((encoding.size() == 5 || encoding.size() == 6) && encoding[2] == '\\' && encoding[3] == '\\') {
+        std::string repaired(encoding.substr(0, 3));
+        repaired.append(encoding.substr(4));
+        Delimiters candidate = d;
+        set_encoding_characters(candidate, repaired);
+        if (!delimiter_problem(candidate, where)) {
+            add_warning(notes, where, "doubled-escape-character",
+                        fmt::format("{}-2 '{}' has its escape character written twice (as in text copied out of "
+                                    "source code); read as '{}'",
+                                    where.segment_id, encoding, repaired));
+            return candidate;
+        }
+    }
+
+    set_encoding_characters(d, encoding);
+    if (encoding.size() < 4) {
+        add_warning(notes, where, "short-encoding-characters",
+                    fmt::format("{}-2 has {} encoding character{}; the missing ones are not used", where.segment_id,
+                                encoding.size(), encoding.size() == 1 ? "" : "s"));
+    }
+    if (encoding.size() > 5) {
+        add_warning(notes, where, "long-encoding-characters",
+                    fmt::format("{}-2 has {} characters; only the first five are encoding characters",
+                                where.segment_id, encoding.size()));
+    }
+    // Every delimiter in use must be distinct: otherwise no split of the message is right.
+    if (auto problem = delimiter_problem(d, where)) return *problem;
     return d;
 }
 
@@ -202,6 +272,7 @@ Status Message::assign(std::string_view text, Diagnostics* notes) {
 }
 
 std::string_view Message::segment_id(std::size_t i) const {
+    if (!in_range(i)) return {};
     std::string_view s = segments_[i].text;
     if (is_header_segment(s)) return s.substr(0, 3);
     return s.substr(0, std::min(s.size(), s.find(delimiters_.field)));
@@ -215,11 +286,16 @@ std::optional<std::size_t> Message::find_segment(std::string_view id, std::size_
 }
 
 void Message::replace_segment(std::size_t i, std::string text) {
+    if (!in_range(i)) return;
     segments_[i].text = store(std::move(text));
     modified_ = true;
 }
 
 void Message::insert_segment(std::size_t before, std::string text) {
+    if (before > segments_.size()) {
+        detail::index_out_of_range("insert position", before, segments_.size());
+        before = segments_.size();
+    }
     SegmentSlot slot;
     slot.text = store(std::move(text));
     slot.end = segments_.empty() ? SegmentEnd::cr : segments_[std::min(before, segments_.size() - 1)].end;
@@ -233,6 +309,7 @@ void Message::insert_segment(std::size_t before, std::string text) {
 }
 
 void Message::remove_segment(std::size_t i) {
+    if (!in_range(i)) return;
     segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
     modified_ = true;
 }

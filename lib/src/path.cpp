@@ -1,9 +1,7 @@
-// Path parsing, lookup of the values a path names, and edits at a path.
+// Path parsing and lookup of the values a path names.
 #include "hl7/path.hpp"
 
 #include <fmt/format.h>
-
-#include "hl7/escape.hpp"
 
 namespace hl7 {
 
@@ -196,75 +194,6 @@ void find_values(const Message& message, const Path& path, std::vector<PathMatch
         }
         if (path.occurrence != Path::all) break;
     }
-}
-
-std::optional<Diagnostic> set_raw_value(Message& message, const Path& path, std::string_view raw_value) {
-    if (path.occurrence == Path::all || path.repetition == Path::all)
-        return make_error("bad-path", fmt::format("cannot set '{}': [*] names several values", path.to_string()));
-    if (path.field == 0)
-        return make_error("bad-path", fmt::format("cannot set '{}': name a field", path.to_string()));
-    const Delimiters& d = message.delimiters();
-    auto index = message.find_segment(path.segment, static_cast<std::size_t>(path.occurrence));
-    if (!index) {
-        // Create the segment when it is the next occurrence, as people expect of "set".
-        int have = 0;
-        for (std::size_t i = 0; i < message.size(); ++i) have += message.segment_id(i) == path.segment;
-        if (path.occurrence != have + 1)
-            return make_error("no-segment", fmt::format("cannot set '{}': the message has {} {} segment{}",
-                                                        path.to_string(), have, path.segment, have == 1 ? "" : "s"));
-        message.insert_segment(message.size(), path.segment);
-        index = message.size() - 1;
-    }
-    std::string_view seg = message.segment(*index);
-    bool header = is_header_segment(seg);
-    if (header && path.field <= 2)
-        return make_error("bad-path", fmt::format("cannot set '{}': {}-1 and {}-2 define the delimiters",
-                                                  path.to_string(), path.segment, path.segment));
-    std::string_view field = field_text(seg, d, path.field).value_or(std::string_view());
-    std::string new_rep;
-    if (path.component == 0) {
-        new_rep = std::string(raw_value);
-    } else {
-        std::string_view rep = nth_part(field, d.repetition, path.repetition).value_or(std::string_view());
-        std::string_view comp = nth_part(rep, d.component, path.component).value_or(std::string_view());
-        std::string new_comp = path.subcomponent == 0 ? std::string(raw_value)
-                                                      : replace_part(comp, d.subcomponent, path.subcomponent, raw_value);
-        new_rep = replace_part(rep, d.component, path.component, new_comp);
-    }
-    std::string new_field = path.component == 0 && !path.repetition_given
-                                ? new_rep
-                                : replace_part(field, d.repetition, path.repetition, new_rep);
-    message.replace_segment(*index, replace_part(seg, d.field, header ? path.field : path.field + 1, new_field));
-    return std::nullopt;
-}
-
-std::optional<Diagnostic> set_value(Message& message, const Path& path, std::string_view text, Charset charset) {
-    std::string raw;
-    EscapeStats stats;
-    encode_value(text, message.delimiters(), charset, TextForm::plain, raw, stats);
-    return set_raw_value(message, path, raw);
-}
-
-std::optional<Diagnostic> remove_at(Message& message, const Path& path) {
-    if (path.occurrence == Path::all || path.repetition == Path::all)
-        return make_error("bad-path", fmt::format("cannot remove '{}': [*] names several values", path.to_string()));
-    auto index = message.find_segment(path.segment, static_cast<std::size_t>(path.occurrence));
-    if (!index) return make_error("no-segment", fmt::format("cannot remove '{}': no such segment", path.to_string()));
-    if (path.field == 0) {
-        message.remove_segment(*index);
-        return std::nullopt;
-    }
-    if (path.component != 0 || !path.repetition_given)
-        return make_error("bad-path", fmt::format("cannot remove '{}': name a segment or a repetition such as PID-3[2]",
-                                                  path.to_string()));
-    const Delimiters& d = message.delimiters();
-    std::string_view seg = message.segment(*index);
-    bool header = is_header_segment(seg);
-    auto field = field_text(seg, d, path.field);
-    if (!field) return std::nullopt;
-    std::string new_field = remove_part(*field, d.repetition, path.repetition);
-    message.replace_segment(*index, replace_part(seg, d.field, header ? path.field : path.field + 1, new_field));
-    return std::nullopt;
 }
 
 }  // namespace hl7

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hl7/ack.hpp"
+#include "hl7/edit.hpp"
 #include "hl7/json.hpp"
 #include "hl7/message.hpp"
 #include "hl7/path.hpp"
@@ -123,8 +124,16 @@ int exercise(const std::string& input, std::size_t read_size, std::size_t max_re
         hl7::AckOptions validated = hl7::validation_ack(findings);
         CHECK(hl7::Message::parse_copy(hl7::build_ack(message, validated)).ok());
         for (const hl7::Finding& f : findings) CHECK(!hl7::finding_path(f).empty() == !f.location.segment.empty());
-        hl7::set_raw_value(message, paths[3], "A^B");
+        hl7::EditOptions replace;
+        replace.unrepresentable = hl7::Unrepresentable::replace;
+        hl7::Editor editor(message, replace);
+        (void)editor.set_raw(paths[3], "A");
+        (void)editor.set(paths[2], "x|y^z\\Łódź\xFF");
+        (void)editor.copy(paths[0], paths[3]);
+        (void)editor.remove(paths[4]);
+        editor.commit();
         out = message.to_er7(hl7::SegmentEndStyle::cr);
+        CHECK(hl7::Message::parse(out).ok());
     }
     return parsed;
 }

@@ -1,6 +1,12 @@
 // Tests of Message: delimiters, parsing, field navigation, byte-exact ER7 output and segment edits.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -74,6 +80,95 @@ TEST_CASE("read_delimiters: fifth character is the truncation character") {
     CHECK(d->truncation == '#');
     CHECK(d->encoding_characters() == "^~\\&#");
     CHECK(notes.empty());
+}
+
+TEST_CASE("read_delimiters: a doubled escape character (text copied out of source code) is read as one") {
+    hl7::Diagnostics notes;
+    auto d = hl7::read_delimiters("MSH|^~\\\\&|SND", &notes);
+    REQUIRE(d.ok());
+    CHECK(*d == Delimiters{});
+    CHECK(d->truncation == 0);
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].code == "doubled-escape-character");
+    CHECK(notes[0].severity == hl7::Severity::warning);
+    CHECK(notes[0].where.path == "MSH-2");
+
+    SUBCASE("with a truncation character (v2.7)") {
+        hl7::Diagnostics more;
+        auto t = hl7::read_delimiters("MSH|^~\\\\&#|SND", &more);
+        REQUIRE(t.ok());
+        CHECK(t->escape == '\\');
+        CHECK(t->subcomponent == '&');
+        CHECK(t->truncation == '#');
+        REQUIRE(more.size() == 1);
+        CHECK(more[0].code == "doubled-escape-character");
+    }
+    SUBCASE("only that shape: other duplicates stay errors") {
+        for (const char* header : {"MSH|^~&&|X", "MSH|^^\\&|X", "MSH|^~\\\\\\&|X", "MSH|^~\\\\\\\\&|X",
+                                   "MSH|^~\\\\^|X", "MSH|~~\\\\&|X", "MSH|^~!!&|X"}) {
+            CAPTURE(header);
+            hl7::Diagnostics none;
+            auto bad = hl7::read_delimiters(header, &none);
+            REQUIRE_FALSE(bad.ok());
+            CHECK(bad.error().code == "bad-delimiters");
+            CHECK(testutil::find_code(none, "doubled-escape-character") == nullptr);
+        }
+    }
+    SUBCASE("a message reads its fields with the repaired delimiters and writes its bytes as they came") {
+        const std::string text = "MSH|^~\\\\&|SND|FAC|||20240101||ORM^O01^ORM_O01|C1|P|2.5\rPID|1||7^^^H\\T\\X\r";
+        hl7::Diagnostics parse_notes;
+        auto m = Message::parse(text, &parse_notes);
+        REQUIRE(m.ok());
+        CHECK(testutil::find_code(parse_notes, "doubled-escape-character") != nullptr);
+        CHECK(m->delimiters() == Delimiters{});
+        auto msh9 = hl7::field_text(m->segment(0), m->delimiters(), 9);
+        REQUIRE(msh9.has_value());
+        CHECK(hl7::nth_part(*msh9, m->delimiters().component, 1) == std::optional<std::string_view>("ORM"));
+        CHECK(hl7::nth_part(*msh9, m->delimiters().component, 2) == std::optional<std::string_view>("O01"));
+        CHECK(hl7::field_text(m->segment(0), m->delimiters(), 2) == std::optional<std::string_view>("^~\\\\&"));
+        CHECK(m->to_er7() == text);
+        CHECK(m->to_er7(SegmentEndStyle::cr) == text);
+    }
+}
+
+TEST_CASE("read_delimiters: an empty MSH-2 is read as the standard encoding characters") {
+    hl7::Diagnostics notes;
+    auto d = hl7::read_delimiters("MSH||SND", &notes);
+    REQUIRE(d.ok());
+    CHECK(*d == Delimiters{});
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].code == "empty-encoding-characters");
+    CHECK(notes[0].severity == hl7::Severity::warning);
+    CHECK(notes[0].where.path == "MSH-2");
+
+    SUBCASE("also when nothing follows the field separator") {
+        hl7::Diagnostics more;
+        auto bare = hl7::read_delimiters("MSH|", &more);
+        REQUIRE(bare.ok());
+        CHECK(*bare == Delimiters{});
+        CHECK(testutil::find_code(more, "empty-encoding-characters") != nullptr);
+    }
+    SUBCASE("not when the field separator is one of the standard characters") {
+        hl7::Diagnostics more;
+        auto odd = hl7::read_delimiters("MSH^^SND", &more);
+        REQUIRE(odd.ok());
+        CHECK(odd->field == '^');
+        CHECK(odd->component == 0);
+        CHECK(testutil::find_code(more, "empty-encoding-characters") == nullptr);
+        CHECK(testutil::find_code(more, "short-encoding-characters") != nullptr);
+    }
+    SUBCASE("a message splits MSH-9 into its components and writes its bytes as they came") {
+        const std::string text = "MSH||SND|FAC|||20240101||ORM^O01^ORM_O01|C1|P|2.5\rPID|1||7~8\r";
+        auto m = Message::parse(text);
+        REQUIRE(m.ok());
+        auto msh9 = hl7::field_text(m->segment(0), m->delimiters(), 9);
+        REQUIRE(msh9.has_value());
+        CHECK(hl7::nth_part(*msh9, m->delimiters().component, 1) == std::optional<std::string_view>("ORM"));
+        CHECK(hl7::nth_part(*msh9, m->delimiters().component, 3) == std::optional<std::string_view>("ORM_O01"));
+        CHECK(hl7::field_text(m->segment(0), m->delimiters(), 2) == std::optional<std::string_view>(""));
+        CHECK(hl7::field_text(m->segment(0), m->delimiters(), 3) == std::optional<std::string_view>("SND"));
+        CHECK(m->to_er7() == text);
+    }
 }
 
 TEST_CASE("read_delimiters: errors") {
@@ -394,4 +489,62 @@ TEST_CASE("edits: replace, insert and remove change only what changed") {
         REQUIRE_FALSE(status.ok());
         CHECK(status.error().code == "no-msh");
     }
+}
+
+namespace {
+
+// Runs `misuse` in a child process; true when the child was killed by SIGABRT (a failed assertion).
+template <class F>
+bool aborts(F misuse) {
+    std::fflush(nullptr);
+    pid_t child = fork();
+    if (child == 0) {
+        std::freopen("/dev/null", "w", stderr);
+        misuse();
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+}  // namespace
+
+TEST_CASE("Message: a segment index out of range is loud with assertions on, harmless otherwise") {
+    const std::string text = "MSH|^~\\&|A\rPID|1\r";
+    auto m = Message::parse(text);
+    REQUIRE(m.ok());
+    if (hl7::detail::assertions_enabled()) {
+        CHECK(aborts([&] { (void)m->segment(2); }));
+        CHECK(aborts([&] { (void)m->segment_id(7); }));
+        CHECK(aborts([&] { (void)m->segment_end(2); }));
+        CHECK(aborts([&] { (void)m->segment_offset(2); }));
+        CHECK(aborts([&] { m->replace_segment(2, "PV1|1"); }));
+        CHECK(aborts([&] { m->remove_segment(5); }));
+        CHECK(aborts([&] { m->insert_segment(3, "PV1|1"); }));
+        CHECK_FALSE(aborts([&] { m->insert_segment(2, "PV1|1"); }));  // at the end: allowed
+    } else {
+        CHECK(m->segment(2).empty());
+        CHECK(m->segment_id(7).empty());
+        CHECK(m->segment_end(2) == SegmentEnd::none);
+        CHECK(m->segment_offset(2) == 0);
+        m->replace_segment(2, "PV1|1");
+        m->remove_segment(5);
+        CHECK_FALSE(m->modified());
+        CHECK(m->to_er7() == text);
+        m->insert_segment(9, "PV1|1");  // appended
+        CHECK(m->to_er7() == text + "PV1|1\r");
+    }
+}
+
+TEST_CASE("nth_part, count_parts, replace_part and remove_part: odd arguments are safe") {
+    CHECK_FALSE(hl7::nth_part("a^b", '^', std::numeric_limits<int>::max()).has_value());
+    CHECK_FALSE(hl7::nth_part("a^b", '^', std::numeric_limits<int>::min()).has_value());
+    CHECK_FALSE(hl7::nth_part(std::string_view(), '^', 2).has_value());
+    CHECK(hl7::nth_part(std::string_view(), '^', 1) == std::optional<std::string_view>(""));
+    CHECK(hl7::count_parts(std::string_view(), '^') == 1);
+    CHECK(hl7::replace_part("a^b", '^', -3, "X") == "a^b");
+    CHECK(hl7::remove_part("a^b", '^', std::numeric_limits<int>::max()) == "a^b");
+    CHECK(hl7::remove_part("a^b", '^', -1) == "a^b");
+    CHECK_FALSE(hl7::field_text("PID|1", hl7::Delimiters{}, -5).has_value());
 }

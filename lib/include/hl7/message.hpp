@@ -17,6 +17,14 @@
 
 namespace hl7 {
 
+namespace detail {
+// A bug in the caller: aborts with a message on stderr when assertions are on (assertions_enabled()),
+// otherwise returns so that the caller can fall back to a harmless result.
+void index_out_of_range(const char* what, std::size_t index, std::size_t size);
+// True when the library was built with assertions (no NDEBUG, or _GLIBCXX_ASSERTIONS).
+bool assertions_enabled();
+}  // namespace detail
+
 // The encoding characters. 0 means "not in use": MSH-2 may be shorter than four characters.
 struct Delimiters {
     char field = '|';
@@ -66,18 +74,23 @@ public:
     const Delimiters& delimiters() const { return delimiters_; }
     std::string_view original_text() const { return original_; }
 
+    // Segment indexes are 0-based and must be below size() (insert_segment: at most size()). An index
+    // out of range is a bug in the caller: it aborts when assertions are on (a debug build without
+    // NDEBUG, or -D_GLIBCXX_ASSERTIONS); otherwise the call is harmless -- accessors return an empty
+    // view, SegmentEnd::none or 0, replace and remove do nothing, insert appends.
     std::size_t size() const { return segments_.size(); }
     bool empty() const { return segments_.empty(); }
     // Text of segment i (0-based) without its terminator.
-    std::string_view segment(std::size_t i) const { return segments_[i].text; }
-    SegmentEnd segment_end(std::size_t i) const { return segments_[i].end; }
+    std::string_view segment(std::size_t i) const { return in_range(i) ? segments_[i].text : std::string_view(); }
+    SegmentEnd segment_end(std::size_t i) const { return in_range(i) ? segments_[i].end : SegmentEnd::none; }
     // Byte offset of segment i in the original text (of the original segment if it was edited).
-    std::uint32_t segment_offset(std::size_t i) const { return segments_[i].offset; }
+    std::uint32_t segment_offset(std::size_t i) const { return in_range(i) ? segments_[i].offset : 0; }
     std::string_view segment_id(std::size_t i) const;
     // Index of the n-th (1-based) segment with this ID, if there is one.
     std::optional<std::size_t> find_segment(std::string_view id, std::size_t occurrence = 1) const;
 
     // Edits. Segment text is ER7 without terminator, encoded with this message's delimiters.
+    // For edits at a path (values, [*], escaping, charsets), use hl7::Editor (hl7/edit.hpp).
     void replace_segment(std::size_t i, std::string text);
     void insert_segment(std::size_t before, std::string text);
     void remove_segment(std::size_t i);
@@ -93,6 +106,13 @@ public:
     bool uses_only(SegmentEnd end) const;
 
 private:
+    bool in_range(std::size_t i) const {
+        if (i < segments_.size()) [[likely]]
+            return true;
+        detail::index_out_of_range("segment index", i, segments_.size());
+        return false;
+    }
+
     struct SegmentSlot {
         std::string_view text;
         std::uint32_t offset = 0;

@@ -3,14 +3,13 @@
 //   PID-5.1   PID-3[2].1   OBX[2]-5   OBX[*]-5   MSH-9.2   PID.5.1   PID-5-1
 //
 // A missing [occ] or [rep] means the first; [*] means all. A path that stops at a field, or a
-// component, names everything below it.
+// component, names everything below it. Edits at a path are in hl7/edit.hpp.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "hl7/charset.hpp"
 #include "hl7/error.hpp"
 #include "hl7/message.hpp"
 
@@ -48,18 +47,5 @@ struct PathMatch {
 // Appends every match of `path` in `message` (several only with [*]). Parts that are absent
 // produce no match; present but empty parts produce a match with empty `raw`.
 void find_values(const Message& message, const Path& path, std::vector<PathMatch>& out);
-
-// Sets the value at `path` (no [*]) to the ER7 text `raw_value` (already escaped), creating the
-// segment (appended at the end), field, repetition or component when absent.
-std::optional<Diagnostic> set_raw_value(Message& message, const Path& path, std::string_view raw_value);
-
-// Sets the value at `path` to plain UTF-8 text: delimiters in it are escaped and it is converted to
-// `charset` (the message's MSH-18, usually). A path that stops above leaf level gets the text as
-// its first component.
-std::optional<Diagnostic> set_value(Message& message, const Path& path, std::string_view text,
-                                    Charset charset = Charset::utf8);
-
-// Removes the repetition a path names ("PID-3[2]"), or the whole segment ("OBX[2]").
-std::optional<Diagnostic> remove_at(Message& message, const Path& path);
 
 }  // namespace hl7
