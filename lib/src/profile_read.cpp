@@ -174,7 +174,8 @@ private:
                 fs.max_length = static_cast<std::uint32_t>(integer(*l, "length", 1, 999999));
             if (const Node* t = f.find("table")) fs.table = static_cast<std::uint16_t>(integer(*t, "table", 1, 65535));
             const Node* repeat = f.find("repeat") ? f.find("repeat") : f.find("max");
-            if (f.find("repeat") && f.find("max")) fail(*f.find("max"), fmt::format("{}: give repeat or max, not both", where));
+            if (f.find("repeat") && f.find("max"))
+                fail(*f.find("max"), fmt::format("{}: give repeat or max, not both", where));
             if (repeat) {
                 auto max = maximum(*repeat, "repeat");
                 if (max && *max == 0) fail(*repeat, "repeat: expected a number from 1, or '*'");
@@ -257,7 +258,8 @@ private:
             rule.max = maximum(*m, "max");
         }
         value_constraints(spec, rule);
-        if (const Node* l = spec.find("length")) rule.length = static_cast<std::uint32_t>(integer(*l, "length", 1, 999999));
+        if (const Node* l = spec.find("length"))
+            rule.length = static_cast<std::uint32_t>(integer(*l, "length", 1, 999999));
         if (const Node* dt = spec.find("datatype")) {
             rule.datatype = scalar(*dt, "datatype");
             if (!known_datatype(rule.datatype)) fail(*dt, fmt::format("unknown datatype '{}'", rule.datatype));

@@ -154,7 +154,8 @@ public:
     void OnDocumentEnd() override {}
     void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { builder_.null(line_of(mark), anchor); }
     void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override { builder_.alias(line_of(mark), anchor); }
-    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  const std::string& value) override {
         builder_.scalar(line_of(mark), value, anchor);
     }
     void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -255,7 +256,8 @@ private:
 
 std::uint64_t line_at(std::string_view text, std::size_t byte) {
     byte = std::min(byte, text.size());
-    return 1 + static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n'));
+    auto end = text.begin() + static_cast<std::ptrdiff_t>(byte);
+    return 1 + static_cast<std::uint64_t>(std::count(text.begin(), end, '\n'));
 }
 
 class JsonEvents final : public nlohmann::json_sax<nlohmann::json> {
@@ -263,20 +265,21 @@ public:
     JsonEvents(std::string_view text, TreeBuilder& builder) : text_(text), builder_(builder) {}
     std::size_t* furthest() { return &furthest_; }
 
-    bool null() override { return builder_.null(line(), 0), true; }
-    bool boolean(bool value) override { return builder_.scalar(line(), value ? "true" : "false", 0), true; }
-    bool number_integer(number_integer_t value) override { return builder_.scalar(line(), std::to_string(value), 0), true; }
-    bool number_unsigned(number_unsigned_t value) override {
-        return builder_.scalar(line(), std::to_string(value), 0), true;
+    bool null() override {
+        builder_.null(line(), 0);
+        return true;
     }
-    bool number_float(number_float_t, const string_t& written) override { return builder_.scalar(line(), written, 0), true; }
-    bool string(string_t& value) override { return builder_.scalar(line(), std::move(value), 0), true; }
+    bool boolean(bool value) override { return scalar(value ? "true" : "false"); }
+    bool number_integer(number_integer_t value) override { return scalar(std::to_string(value)); }
+    bool number_unsigned(number_unsigned_t value) override { return scalar(std::to_string(value)); }
+    bool number_float(number_float_t, const string_t& written) override { return scalar(written); }
+    bool string(string_t& value) override { return scalar(std::move(value)); }
     bool binary(binary_t&) override { return false; }  // JSON text has none
-    bool start_object(std::size_t) override { return builder_.open(Node::Kind::map, line(), 0), true; }
-    bool key(string_t& value) override { return builder_.scalar(line(), std::move(value), 0), true; }
-    bool end_object() override { return builder_.close(), true; }
-    bool start_array(std::size_t) override { return builder_.open(Node::Kind::sequence, line(), 0), true; }
-    bool end_array() override { return builder_.close(), true; }
+    bool start_object(std::size_t) override { return open(Node::Kind::map); }
+    bool key(string_t& value) override { return scalar(std::move(value)); }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t) override { return open(Node::Kind::sequence); }
+    bool end_array() override { return close(); }
     bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
         // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..." -> the reason.
         std::string what = e.what();
@@ -286,6 +289,19 @@ public:
     }
 
 private:
+    bool scalar(std::string text) {
+        builder_.scalar(line(), std::move(text), 0);
+        return true;
+    }
+    bool open(Node::Kind kind) {
+        builder_.open(kind, line(), 0);
+        return true;
+    }
+    bool close() {
+        builder_.close();
+        return true;
+    }
+
     // The line of the token just read: that of the last non-blank byte read so far. nlohmann reads
     // at most one byte past a token (after a number), and never past a blank into the next token.
     std::uint64_t line() {
