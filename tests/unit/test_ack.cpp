@@ -568,3 +568,35 @@ TEST_CASE("parse_ack: malformed ACKs") {
         CHECK(a.notes.empty());
     }
 }
+
+TEST_CASE("parse_ack: mutated ACKs never crash, and what is read keeps values out of notes' text") {
+    auto o = options(AckCode::AE);
+    o.text = "text & more";
+    o.findings.push_back(finding("PID-3[2].4.2", 103, 'W', "a|b"));
+    o.findings.push_back(finding("OBX[2]-5", 101, 'E', ""));
+    int read = 0, refused = 0;
+    for (const std::string* original : {&kV251, &kV23}) {
+        std::string ack = hl7::build_ack(parse(*original), o);
+        for (std::size_t at = 0; at < ack.size(); ++at) {
+            for (char c : {'\0', '\r', '|', '^', '~', '\\', '&', 'Z', '9', '\x80'}) {
+                std::string mutated = ack;
+                mutated[at] = c;
+                auto m = Message::parse(mutated);
+                if (!m) continue;
+                auto a = hl7::parse_ack(*m);
+                if (!a) {
+                    ++refused;
+                    CHECK((a.error().code == "not-an-ack" || a.error().code == "bad-ack-code"));
+                    continue;
+                }
+                ++read;
+                for (const auto& n : a->notes) CHECK(n.severity == hl7::Severity::warning);
+                for (const auto& e : a->errors)
+                    for (const auto& p : e.locations) CHECK(hl7::parse_path(p.to_string()).ok());
+            }
+        }
+    }
+    MESSAGE(read << " mutated ACKs read, " << refused << " refused");
+    CHECK(read > 0);
+    CHECK(refused > 0);
+}
