@@ -116,6 +116,14 @@ TEST_CASE("rule_file: JSON gives the same tree as YAML, with lines") {
     CHECK(strip_lines(dump(as_yaml)) == strip_lines(dump(load(json, Format::json))));
 }
 
+TEST_CASE("rule_file: CRLF line ends and a byte order mark") {
+    CHECK(dump(load("a: 1\r\nb:\r\n  c: 2\r\n")) == "{'a'@1: '1'@1, 'b'@2: {'c'@3: '2'@3}@3}@1");
+    CHECK(dump(load("{\r\n\"a\": 1,\r\n\"b\": 2\r\n}", Format::json)) == "{'a'@2: '1'@2, 'b'@3: '2'@3}@1");
+    CHECK(dump(load("\xEF\xBB\xBF" "a: 1\n")) == "{'a'@1: '1'@1}@1");
+    CHECK(dump(load("\xEF\xBB\xBF{\"a\": 1}", Format::json)) == "{'a'@1: '1'@1}@1");
+    CHECK(load_error("{\r\n\"a\": 1,\r\n\"b\" 2\r\n}", Format::json).rfind("map 'rules.yaml', line 3: ", 0) == 0);
+}
+
 TEST_CASE("rule_file: JSON escapes mean what JSON says") {
     // yaml-cpp refuses surrogate pairs; JSON does not go through it.
     Node root = load(R"({"a": "\ud83d\ude00", "b": "a\/b", "c": "\u00e9\t\"", "d": ""})", Format::json);
@@ -159,6 +167,7 @@ TEST_CASE("rule_file: strict JSON") {
         CHECK(load_error("{a: 1}", Format::json).find("invalid JSON") != std::string::npos);
         CHECK(load_error("{\"a\": 1} {\"b\": 2}", Format::json).find("invalid JSON") != std::string::npos);
         CHECK(load_error("{\"a\": 01}", Format::json).find("invalid JSON") != std::string::npos);
+        CHECK(load_error("{\"a\": \"x\ty\"}", Format::json).find("invalid JSON") != std::string::npos);  // raw tab
     }
 }
 
