@@ -1,6 +1,6 @@
-// The one evaluation model behind every profile format: the YAML/JSON reader (profile.cpp) and the
-// XML conformance profile reader (profile_xml.cpp) both produce a ProfileModel, which
-// make_profile turns into a Profile. Internal to the library.
+// The one evaluation model behind every profile format: the YAML/JSON reader (profile_read.cpp) and
+// the XML conformance profile reader (profile_xml.cpp) both produce a ProfileModel, which
+// make_profile (profile_check.cpp) turns into a Profile. Internal to the library.
 #pragma once
 
 #include <cstdint>
@@ -95,6 +95,7 @@ struct ProfileModel {
     std::map<std::string, SegmentSpec, std::less<>> definitions;
 };
 
+// The Profile that checks messages against the model (profile_check.cpp).
 std::shared_ptr<const Profile> make_profile(ProfileModel model);
 
 // The XML reader (profile_xml.cpp). Errors name the profile and the line.

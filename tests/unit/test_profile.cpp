@@ -683,3 +683,63 @@ TEST_CASE("profile: profile_format_for") {
     CHECK(hl7::profile_format_for("a.Xml") == ProfileFormat::xml);
     CHECK(hl7::profile_format_for("profile") == ProfileFormat::yaml);
 }
+
+TEST_CASE("profile: what the rule-file reader adds (duplicate keys, strict JSON, tabs, lines of empty values)") {
+    SUBCASE("a key given twice is an error, not half a profile") {
+        CHECK(load_error("fields:\n  PID-8: { values: [F] }\n  PID-8: { usage: R }\n") ==
+              "profile 'bad.profile', line 3: duplicate key 'PID-8' (first given on line 2)");
+        CHECK(load_error("{\n  \"name\": \"a\",\n  \"name\": \"b\"\n}\n", ProfileFormat::json) ==
+              "profile 'bad.profile', line 3: duplicate key 'name' (first given on line 2)");
+    }
+    SUBCASE("JSON is read as JSON: surrogate pairs, no trailing commas or comments") {
+        auto p = load(R"({"fields": {"PID-8": {"values": ["\ud83d\ude00"]}}})", ProfileFormat::json);
+        CHECK(summary(check(*p, replace(base(), "|F", "|\xF0\x9F\x98\x80"))).empty());
+        CHECK(load_error("{\"fields\": {\"PID-8\": {\"usage\": \"R\"},}}", ProfileFormat::json)
+                  .rfind("profile 'bad.profile', line 1: invalid JSON: ", 0) == 0);
+        CHECK(load_error("{\n  // a comment\n  \"name\": \"x\"\n}", ProfileFormat::json)
+                  .rfind("profile 'bad.profile', line 2: invalid JSON: ", 0) == 0);
+    }
+    SUBCASE("a tab in YAML indentation says so") {
+        std::string e = load_error("fields:\n\tPID-8: { usage: R }\n");
+        CHECK(e.rfind("profile 'bad.profile', line 2: invalid YAML: ", 0) == 0);
+        CHECK(e.find("a tab in the indentation") != std::string::npos);
+    }
+    SUBCASE("an empty value is reported on its key's line") {
+        CHECK(load_error("fields:\n  PID-8:\n\n\nrules: []\n") ==
+              "profile 'bad.profile', line 2: PID-8: expected a mapping (usage, min, max, values, ...)");
+    }
+    SUBCASE("anchors and aliases work; a second document is refused") {
+        auto p = load("fields:\n  PID-8: &sex { values: [F, M] }\n  NK1-15: *sex\n");
+        CHECK(summary(check(*p, base({"NK1|1" + std::string(13, '|') + "|X"}))) == Strings{"103 NK1-15 profile"});
+        CHECK(load_error("name: a\n---\nname: b\n") ==
+              "profile 'bad.profile', line 2: a second YAML document ('---'): a rule file is one document");
+    }
+}
+
+TEST_CASE("profile: mutated YAML and JSON profiles never crash the reader") {
+    const std::string yaml = testutil::read_data("profiles/ghh-adt.yaml");
+    const std::string json = "{\"name\": \"J\", \"messages\": [\"ADT^A01\"], \"segments\": {\"NTE\": {\"usage\": \"X\"}},"
+                             " \"fields\": {\"PID-8\": {\"values\": [\"F\", \"M\"], \"length\": 1}},"
+                             " \"rules\": [{\"when\": \"PV1-2 = I\", \"then\": {\"PV1-3\": {\"usage\": \"R\"}}}]}";
+    hl7::ProfileFileReader reader = [](std::string_view) -> hl7::Result<std::string> { return std::string("code\nF\n"); };
+    int ok = 0, errors = 0;
+    for (const auto& [text, format] : {std::pair{yaml, ProfileFormat::yaml}, std::pair{json, ProfileFormat::json}}) {
+        for (std::size_t at = 0; at < text.size(); ++at) {
+            for (char c : {'\0', '\t', '\n', ':', '"', '[', '{', '}', '-', '*', '&', ',', '#'}) {
+                std::string mutated = text;
+                mutated[at] = c;
+                auto p = hl7::parse_profile(mutated, format, "m", reader);
+                if (p.ok()) {
+                    ++ok;
+                } else {
+                    ++errors;
+                    CHECK(p.error().code == "bad-profile");
+                    CHECK(p.error().text.find('\n') == std::string::npos);
+                }
+            }
+        }
+    }
+    MESSAGE(ok << " mutated profiles read, " << errors << " refused");
+    CHECK(ok > 0);
+    CHECK(errors > 0);
+}
