@@ -86,12 +86,14 @@ void MessageValidator::structure() {
                                         : fmt::format(" in group {}", match.instance_path(p.instance));
                 Path at;
                 at.segment = std::string(first_segment(node));
+                // Reported at the segment it is missing before (the message as a whole at the end).
+                const std::uint32_t before = p.segment < m_.size() ? seg_no : 0;
                 if (p.kind == StructureProblemKind::too_few) {
-                    add(Severity::error, kSegmentSequence, "cardinality", at, 0,
+                    add(Severity::error, kSegmentSequence, "cardinality", at, before,
                         fmt::format("{} occurs {} time{}{}, at least {} required", what, p.count,
                                     p.count == 1 ? "" : "s", where, node.min));
                 } else {
-                    add(Severity::error, kSegmentSequence, "required-segment", at, 0,
+                    add(Severity::error, kSegmentSequence, "required-segment", at, before,
                         fmt::format("required {} missing{}", what, where));
                 }
                 break;

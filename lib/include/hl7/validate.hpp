@@ -42,7 +42,10 @@ struct Finding {
     // empty when the segment's ID is not a well-formed ID ([A-Z][A-Z0-9]{2}: a text line, control
     // bytes): such a segment is named by its position (segment_index), never by its text.
     Path location;
-    std::uint32_t segment_index = 0;  // 1-based position in the message, 0 for the message as a whole
+    // 1-based position in the message of the segment the finding is about, 0 for the message as a
+    // whole. A required segment or group that is missing is reported at the segment it is missing
+    // before (0 when it is missing at the end).
+    std::uint32_t segment_index = 0;
     std::string text;           // what is wrong; never message content
     std::string value;          // the offending value, shown only on request (patient data)
 };
