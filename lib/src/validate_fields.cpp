@@ -16,26 +16,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-// The decoded text of a leaf value: `raw` itself when there is nothing to decode, else the
-// decoding in a buffer reused from value to value (valid until the next call).
-std::string_view MessageValidator::decoded(std::string_view raw, EscapeStats& stats) {
-    if (!needs_decoding(raw, d_)) return raw;
-    decode_buffer_.clear();
-    decode_value(raw, d_, charset_, TextForm::plain, decode_buffer_, stats);
-    return decode_buffer_;
-}
-
-const defs::DatatypeDef* MessageValidator::datatype(std::string_view type) {
-    auto& slot = datatype_cache_[(reinterpret_cast<std::uintptr_t>(type.data()) >> 2) % datatype_cache_.size()];
-    if (slot.key != type.data() || slot.size != type.size()) slot = {type.data(), type.size(), version_->datatype(type)};
-    return slot.def;
-}
-
-const defs::TableDef* MessageValidator::cached_table(std::uint16_t number) {
-    auto& slot = table_cache_[number % table_cache_.size()];
-    if (slot.number != number || !slot.looked_up) slot = {number, true, defs::table(number)};
-    return slot.def;
-}
 // Characters of a value once decoded (UTF-8 code points; escapes count as what they stand for).
 std::size_t MessageValidator::characters(std::string_view raw) {
     EscapeStats stats;

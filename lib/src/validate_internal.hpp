@@ -76,16 +76,35 @@ private:
                      int component, int depth);
     void check_leaf(std::string_view type, std::uint16_t table, std::string_view raw, std::size_t index, int field,
                     int rep, int component, int subcomponent, std::uint32_t seg_no);
-    std::string_view decoded(std::string_view raw, EscapeStats& stats);
     std::size_t characters(std::string_view raw);
-    const defs::DatatypeDef* datatype(std::string_view type);
-    const defs::TableDef* cached_table(std::uint16_t number);
     static bool header_checked(std::size_t index, int field, int component, bool table);
     static bool pattern_value(std::uint16_t table, std::string_view v);
+
+    // Hot helpers of the field checks, here so that they inline.
+
+    // The decoded text of a leaf value: `raw` itself when there is nothing to decode, else the
+    // decoding in a buffer reused from value to value (valid until the next call).
+    std::string_view decoded(std::string_view raw, EscapeStats& stats) {
+        if (!needs_decoding(raw, d_)) return raw;
+        decode_buffer_.clear();
+        decode_value(raw, d_, charset_, TextForm::plain, decode_buffer_, stats);
+        return decode_buffer_;
+    }
 
     // Lookups repeat for every field of every segment: a small direct-mapped cache in front of the
     // binary searches. Datatype names are keyed by where they are stored (definitions or message
     // text, both stable while this message is checked).
+    const defs::DatatypeDef* datatype(std::string_view type) {
+        auto& slot = datatype_cache_[(reinterpret_cast<std::uintptr_t>(type.data()) >> 2) % datatype_cache_.size()];
+        if (slot.key != type.data() || slot.size != type.size()) slot = {type.data(), type.size(), version_->datatype(type)};
+        return slot.def;
+    }
+    const defs::TableDef* cached_table(std::uint16_t number) {
+        auto& slot = table_cache_[number % table_cache_.size()];
+        if (slot.number != number || !slot.looked_up) slot = {number, true, defs::table(number)};
+        return slot.def;
+    }
+
     struct DatatypeSlot {
         const char* key = nullptr;
         std::size_t size = 0;
