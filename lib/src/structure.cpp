@@ -92,7 +92,8 @@ struct StructureMatcher::Impl {
     // States, interned: frames stored back to back; a state is (offset, depth).
     std::vector<Frame> frames;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> states;
-    std::unordered_map<std::string, std::uint32_t> state_ids;
+    // Open addressing over the arena: state + 1 per slot, 0 for an empty slot; a power of two long.
+    std::vector<std::uint32_t> state_table = std::vector<std::uint32_t>(64, 0);
     std::uint32_t start = 0;
 
     // (state, symbol) -> transitions [first, first + count), at state * (end_symbol + 1) + symbol;
@@ -181,20 +182,73 @@ struct StructureMatcher::Impl {
         return (sets[group.set + symbol / 64] >> (symbol % 64)) & 1;
     }
 
-    std::uint32_t intern(const std::vector<Frame>& f) {
-        std::string key(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(Frame));
-        auto [it, added] = state_ids.try_emplace(std::move(key), static_cast<std::uint32_t>(states.size()));
-        if (added) {
-            states.emplace_back(static_cast<std::uint32_t>(frames.size()), static_cast<std::uint32_t>(f.size()));
-            frames.insert(frames.end(), f.begin(), f.end());
+    static std::uint64_t hash(const Frame* f, std::size_t n) {
+        std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+        for (std::size_t i = 0; i < n; ++i) {
+            h ^= f[i];
+            h *= 0xBF58476D1CE4E5B9ULL;
+            h ^= h >> 31;
         }
-        return it->second;
+        return h;
+    }
+
+    bool same(std::uint32_t state, const std::vector<Frame>& f) const {
+        auto [offset, depth] = states[state];
+        return depth == f.size() && std::equal(f.begin(), f.end(), frames.begin() + offset);
+    }
+
+    std::uint32_t intern(const std::vector<Frame>& f) {
+        const std::size_t mask = state_table.size() - 1;
+        std::size_t slot = hash(f.data(), f.size()) & mask;
+        for (; state_table[slot] != 0; slot = (slot + 1) & mask)
+            if (same(state_table[slot] - 1, f)) return state_table[slot] - 1;
+        const auto id = static_cast<std::uint32_t>(states.size());
+        states.emplace_back(static_cast<std::uint32_t>(frames.size()), static_cast<std::uint32_t>(f.size()));
+        frames.insert(frames.end(), f.begin(), f.end());
+        state_table[slot] = id + 1;
+        if (states.size() * 2 > state_table.size()) rehash(state_table.size() * 2);
+        return id;
+    }
+
+    void rehash(std::size_t size) {
+        state_table.assign(size, 0);
+        const std::size_t mask = size - 1;
+        for (std::uint32_t id = 0; id < states.size(); ++id) {
+            auto [offset, depth] = states[id];
+            std::size_t slot = hash(frames.data() + offset, depth) & mask;
+            while (state_table[slot] != 0) slot = (slot + 1) & mask;
+            state_table[slot] = id + 1;
+        }
     }
 
     void load(std::uint32_t state, std::vector<Frame>& out) const {
         auto [offset, depth] = states[state];
         out.assign(frames.begin() + offset, frames.begin() + offset + depth);
     }
+
+    using Cost = std::pair<std::uint32_t, std::uint32_t>;
+    struct Visit {
+        std::uint32_t state;
+        Cost cost;
+        std::uint32_t pred;  // index in `visits`, kNone for the start
+        Event event;
+        bool settled = false;
+    };
+    struct Target {
+        std::uint32_t state;
+        Cost cost;
+        std::uint32_t pred;
+        Event event;
+    };
+    // Space the searches below reuse from one to the next.
+    struct Scratch {
+        std::vector<Visit> visits;
+        std::vector<std::uint32_t> seen;  // state -> index in visits, kNone when not visited
+        std::vector<std::pair<Cost, std::uint32_t>> queue;  // a min-heap
+        std::vector<Target> targets;
+        std::vector<Frame> f, g;
+        std::vector<Event> path;
+    } scratch;
 
     // The transitions out of `state` that read `symbol` (or, for end_symbol, that finish the message),
     // cheapest first: a shortest-path search over the silent moves.
@@ -205,38 +259,28 @@ struct StructureMatcher::Impl {
         // Cost of a silent path: repairs first, then group instances entered (at equal repairs, the
         // reading that stays in the instances it is in: a second ORDER_OBSERVATION in the same
         // PATIENT_RESULT rather than a new PATIENT_RESULT).
-        using Cost = std::pair<std::uint32_t, std::uint32_t>;
-        struct Visit {
-            std::uint32_t state;
-            Cost cost;
-            std::uint32_t pred;  // index in `visits`, kNone for the start
-            Event event;
-            bool settled = false;
-        };
-        std::vector<Visit> visits;
-        std::unordered_map<std::uint32_t, std::uint32_t> seen;
-        using Queued = std::pair<Cost, std::uint32_t>;
-        std::priority_queue<Queued, std::vector<Queued>, std::greater<>> queue;
-        struct Target {
-            std::uint32_t state;
-            Cost cost;
-            std::uint32_t pred;
-            Event event;
-        };
-        std::vector<Target> targets;
-
+        auto& visits = scratch.visits;
+        auto& seen = scratch.seen;
+        auto& queue = scratch.queue;
+        auto& targets = scratch.targets;
+        visits.clear();
+        targets.clear();
+        queue.clear();
         auto relax = [&](std::uint32_t s, Cost cost, std::uint32_t pred, Event ev) {
-            auto [it, added] = seen.try_emplace(s, static_cast<std::uint32_t>(visits.size()));
-            if (added) {
+            if (seen.size() <= s) seen.resize(states.size(), kNone);
+            std::uint32_t& at = seen[s];
+            if (at == kNone) {
+                at = static_cast<std::uint32_t>(visits.size());
                 visits.push_back({s, cost, pred, ev});
             } else {
-                Visit& v = visits[it->second];
+                Visit& v = visits[at];
                 if (v.settled || v.cost <= cost) return;
                 v.cost = cost;
                 v.pred = pred;
                 v.event = ev;
             }
-            queue.push({cost, it->second});
+            queue.push_back({cost, at});
+            std::push_heap(queue.begin(), queue.end(), std::greater<>());
         };
         auto reach = [&](std::uint32_t s, Cost cost, std::uint32_t pred, Event ev) {
             for (const Target& t : targets)
@@ -245,10 +289,12 @@ struct StructureMatcher::Impl {
         };
 
         relax(state, {0, 0}, kNone, {});
-        std::vector<Frame> f, g;
+        auto& f = scratch.f;
+        auto& g = scratch.g;
         while (!queue.empty()) {
-            const std::uint32_t vi = queue.top().second;
-            queue.pop();
+            std::pop_heap(queue.begin(), queue.end(), std::greater<>());
+            const std::uint32_t vi = queue.back().second;
+            queue.pop_back();
             if (visits[vi].settled) continue;
             visits[vi].settled = true;
             const Cost cost = visits[vi].cost;
@@ -298,7 +344,7 @@ struct StructureMatcher::Impl {
         }
 
         auto first = static_cast<std::uint32_t>(transitions.size());
-        std::vector<Event> path;
+        auto& path = scratch.path;
         for (const Target& t : targets) {
             path.clear();
             path.push_back(t.event);
@@ -313,6 +359,7 @@ struct StructureMatcher::Impl {
             tr.events_end = static_cast<std::uint32_t>(events.size());
             transitions.push_back(tr);
         }
+        for (const Visit& v : visits) seen[v.state] = kNone;
         auto result = std::make_pair(first, static_cast<std::uint32_t>(targets.size()));
         if (memo.size() <= key) memo.resize(std::max(key + 1, states.size() * (end_symbol + 1)), kUnknown);
         memo[key] = result;
@@ -482,7 +529,7 @@ struct StructureMatcher::Impl {
         if (states.size() <= kMaxStates && events.size() <= kMaxEvents) return;
         frames.clear();
         states.clear();
-        state_ids.clear();
+        state_table.assign(64, 0);
         memo.clear();
         transitions.clear();
         events.clear();
