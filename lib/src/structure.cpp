@@ -663,8 +663,8 @@ struct StructureMatcher::Impl {
         std::unordered_map<std::string_view, std::pair<std::vector<std::uint32_t>, std::size_t>> unclaimed;
         for (std::uint32_t segment : set_aside) {
             StructureProblem p;
-            p.kind = result.segments[segment].placement == SegmentPlacement::repeated ? StructureProblemKind::repeated
-                                                                                     : StructureProblemKind::out_of_order;
+            const bool repeated = result.segments[segment].placement == SegmentPlacement::repeated;
+            p.kind = repeated ? StructureProblemKind::repeated : StructureProblemKind::out_of_order;
             p.segment = segment;
             result.problems.push_back(p);
             unclaimed[id_at[segment]].first.push_back(segment);

@@ -112,8 +112,8 @@ void MessageValidator::fields(std::size_t index) {
 }
 
 // Checks a value of `type` at depth 0 (a repetition), 1 (a component) or 2 (a subcomponent).
-void MessageValidator::check_value(std::string_view type, std::uint16_t table, std::string_view raw, std::size_t index, int field,
-                 int rep, int component, int subcomponent, int depth) {
+void MessageValidator::check_value(std::string_view type, std::uint16_t table, std::string_view raw,
+                                   std::size_t index, int field, int rep, int component, int subcomponent, int depth) {
     if (raw == "\"\"") return;  // HL7 null: present, no value to check
     const defs::DatatypeDef* dt = version_ ? datatype(type) : nullptr;
     std::uint32_t seg_no = static_cast<std::uint32_t>(index + 1);
@@ -181,8 +181,8 @@ void MessageValidator::check_value(std::string_view type, std::uint16_t table, s
 // A coded element bound to a table: its identifier (component 1) must be in the table when the
 // coding system (component 3) is empty or names that table (HL7nnnn); other systems are not
 // this table's business.
-void MessageValidator::check_coded(std::uint16_t table, std::string_view raw, char sep, std::size_t index, int field, int rep,
-                 int component, int depth) {
+void MessageValidator::check_coded(std::uint16_t table, std::string_view raw, char sep, std::size_t index,
+                                   int field, int rep, int component, int depth) {
     std::string_view code = nth_part(raw, sep, 1).value_or(raw);
     std::string_view system = nth_part(raw, sep, 3).value_or("");
     if (code.empty() || code == "\"\"") return;
@@ -201,8 +201,9 @@ void MessageValidator::check_coded(std::uint16_t table, std::string_view raw, ch
 }
 
 // A primitive (or a composite below subcomponent level: checked as text).
-void MessageValidator::check_leaf(std::string_view type, std::uint16_t table, std::string_view raw, std::size_t index, int field,
-                int rep, int component, int subcomponent, std::uint32_t seg_no) {
+void MessageValidator::check_leaf(std::string_view type, std::uint16_t table, std::string_view raw,
+                                  std::size_t index, int field, int rep, int component, int subcomponent,
+                                  std::uint32_t seg_no) {
     EscapeStats stats;
     std::string_view text = decoded(raw, stats);
     if (stats.bad_escapes)

@@ -96,7 +96,8 @@ private:
     // text, both stable while this message is checked).
     const defs::DatatypeDef* datatype(std::string_view type) {
         auto& slot = datatype_cache_[(reinterpret_cast<std::uintptr_t>(type.data()) >> 2) % datatype_cache_.size()];
-        if (slot.key != type.data() || slot.size != type.size()) slot = {type.data(), type.size(), version_->datatype(type)};
+        if (slot.key != type.data() || slot.size != type.size())
+            slot = {type.data(), type.size(), version_->datatype(type)};
         return slot.def;
     }
     const defs::TableDef* cached_table(std::uint16_t number) {

@@ -199,7 +199,8 @@ private:
     const defs::DatatypeDef* datatype(std::string_view name) {
         if (!version_) return nullptr;
         auto& slot = cache_[(reinterpret_cast<std::uintptr_t>(name.data()) >> 2) % cache_.size()];
-        if (slot.key != name.data() || slot.size != name.size()) slot = {name.data(), name.size(), version_->datatype(name)};
+        if (slot.key != name.data() || slot.size != name.size())
+            slot = {name.data(), name.size(), version_->datatype(name)};
         return slot.def;
     }
     struct Slot {

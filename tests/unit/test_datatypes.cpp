@@ -463,9 +463,9 @@ TEST_CASE("date/time parts: DT, TM and TS by version") {
     CHECK_FALSE(hl7::parse_date_time("DTM", "\"\"", 2, 5).has_value());
     CHECK_FALSE(hl7::parse_date_time("ST", "20240115", 2, 5).has_value());
     CHECK_FALSE(hl7::parse_date_time("NM", "2024", 2, 5).has_value());
-    for (std::string_view bad : {"2024011", "20241301", "20230229", "19000229", "0000", "20240115126", "2024011524",
-                                 "202401151260", "20240115125961", "20240115.5", "20240115123045.", "20240115123045.12345",
-                                 "2024-01-15", "2024\n"})
+    for (std::string_view bad :
+         {"2024011", "20241301", "20230229", "19000229", "0000", "20240115126", "2024011524", "202401151260",
+          "20240115125961", "20240115.5", "20240115123045.", "20240115123045.12345", "2024-01-15", "2024\n"})
         CHECK_MESSAGE(!hl7::parse_date_time("DTM", bad, 2, 5).has_value(), bad);
 }
 

@@ -227,7 +227,8 @@ TEST_CASE("walk: Z-segments and profile segments through a lookup") {
     CHECK(walk(msg, {}, "ZPI")[1] == "ZPI[1]-2[1].1.1 ROE -/-/-");
     CHECK(walk(msg, options, "ZZZ") == Strings{"ZZZ[1]-1[1].1.1 x -/-/-"});
     // The lookup is asked first: it may replace a standard segment.
-    static constexpr hl7::defs::FieldDef kPidFields[] = {{"NM", "Set ID as a number", hl7::defs::Usage::optional, 1, 4, 0}};
+    static constexpr hl7::defs::FieldDef kPidFields[] = {
+        {"NM", "Set ID as a number", hl7::defs::Usage::optional, 1, 4, 0}};
     static constexpr hl7::defs::SegmentDef kPid{"PID", "Profile PID", kPidFields};
     hl7::WalkOptions profile;
     profile.segment_lookup = [](std::string_view id) -> const hl7::defs::SegmentDef* {
@@ -274,7 +275,8 @@ TEST_CASE("walk: what is a leaf and what is not") {
                      });
     }
     SUBCASE("other delimiters") {
-        auto m = hl7::Message::parse_copy(std::string("MSH#!@*$#SND#FAC#RCV#RF#20240101120000##ADT!A01#C1#P#2.5.1\rPID#1##1!!!A$B\r"));
+        auto m = hl7::Message::parse_copy(
+            std::string("MSH#!@*$#SND#FAC#RCV#RF#20240101120000##ADT!A01#C1#P#2.5.1\rPID#1##1!!!A$B\r"));
         REQUIRE(m.ok());
         std::vector<std::string> got;
         hl7::walk_leaves(*m, [&](const Leaf& l) {
