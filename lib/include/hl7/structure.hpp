@@ -25,6 +25,17 @@
 // have (unexpected), a segment whose ID is not well formed ([A-Z][A-Z0-9]{2}) are left out before
 // matching; the ones the search sets aside are out of order (or repeated). Every such segment
 // still gets the group instance that surrounds it (see SegmentPlace::instance).
+//
+// Why a search and not a greedy scan with look-ahead: structures have optional groups that begin
+// with the same segments as what follows them (ORC starts both ORDER and ORDER_PRIOR), so whether a
+// segment opens one group or another can depend on segments far ahead. A search over matcher
+// states decides exactly, and the same search, with repairs costed, gives the smallest report.
+//
+// Example, the OBX segments under the second OBR of an ORU_R01:
+//   StructureMatch m = match_structure(message, *version->message("ORU_R01"));
+//   std::optional<std::uint32_t> order = m.enclosing(second_obr_index, "ORDER_OBSERVATION");
+//   for (std::uint32_t i = m.instances[*order].first; i <= m.instances[*order].last; ++i)
+//       if (message.segment_id(i) == "OBX") ...   // m.group_path(i): ".../ORDER_OBSERVATION[2]/OBSERVATION[n]"
 #pragma once
 
 #include <cstdint>
