@@ -1,9 +1,11 @@
-// Format checks for HL7 v2 primitive datatypes; the rules are listed in hl7/datatypes.hpp.
+// Format checks for HL7 v2 primitive datatypes, and dates and times in parts; the rules are listed in
+// hl7/datatypes.hpp.
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include "hl7/datatypes.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -14,33 +16,33 @@ namespace {
 
 enum class Kind : std::uint8_t { none, text, snm, nm, si, dt, tm, dtm, ts };
 
-struct TypeEntry {
-    std::string_view name;
-    Kind kind;
-};
-
-constexpr TypeEntry kTypes[] = {
-    {"DT", Kind::dt},
-    {"DTM", Kind::dtm},
-    {"FT", Kind::text},
-    {"GTS", Kind::text},
-    {"ID", Kind::text},
-    {"IS", Kind::text},
-    {"NM", Kind::nm},
-    {"SI", Kind::si},
-    {"SNM", Kind::snm},
-    {"ST", Kind::text},
-    {"TM", Kind::tm},
-    {"TN", Kind::text},
-    {"TS", Kind::ts},
-    {"TX", Kind::text},
-};
+// The kind of a type name, by its two or three letters packed into a number (this runs for every
+// value the validator checks).
+constexpr std::uint32_t packed(std::string_view name) {
+    std::uint32_t n = 0;
+    for (char c : name) n = (n << 8) | static_cast<unsigned char>(c);
+    return n;
+}
 
 Kind kind_of(std::string_view type) {
-    for (const auto& entry : kTypes) {
-        if (entry.name == type) return entry.kind;
+    if (type.size() < 2 || type.size() > 3) return Kind::none;
+    switch (packed(type)) {
+        case packed("DT"): return Kind::dt;
+        case packed("DTM"): return Kind::dtm;
+        case packed("FT"): return Kind::text;
+        case packed("GTS"): return Kind::text;
+        case packed("ID"): return Kind::text;
+        case packed("IS"): return Kind::text;
+        case packed("NM"): return Kind::nm;
+        case packed("SI"): return Kind::si;
+        case packed("SNM"): return Kind::snm;
+        case packed("ST"): return Kind::text;
+        case packed("TM"): return Kind::tm;
+        case packed("TN"): return Kind::text;
+        case packed("TS"): return Kind::ts;
+        case packed("TX"): return Kind::text;
+        default: return Kind::none;
     }
-    return Kind::none;
 }
 
 // Problem texts. Static, and never quoting the value.
@@ -206,13 +208,49 @@ std::optional<FormatProblem> check_offset(char sign, std::string_view zzzz) {
     return std::nullopt;
 }
 
-std::optional<FormatProblem> check_dt(std::string_view value, bool before_23) {
+// The precision `n` digits give: 4 year, 6 month, 8 day, 10 hour, 12 minute, 14 second for dates;
+// 2 hour, 4 minute, 6 second for times.
+DateTimePrecision precision_of(std::size_t n, bool date) {
+    if (!date) n += 8;
+    switch (n) {
+        case 4: return DateTimePrecision::year;
+        case 6: return DateTimePrecision::month;
+        case 8: return DateTimePrecision::day;
+        case 10: return DateTimePrecision::hour;
+        case 12: return DateTimePrecision::minute;
+        default: return DateTimePrecision::second;
+    }
+}
+
+// Fills `out` from checked digits: a date's (from 4 to 14) or a time's (2, 4 or 6).
+void fill_digits(std::string_view d, bool date, DateTimeParts& out) {
+    out.has_date = date;
+    out.precision = precision_of(d.size(), date);
+    std::size_t at = 0;
+    auto take = [&](int& field) {
+        if (at + 2 <= d.size()) field = number_at(d, at, 2);
+        at += 2;
+    };
+    if (date) {
+        out.year = number_at(d, 0, 4);
+        at = 4;
+        take(out.month);
+        take(out.day);
+    }
+    take(out.hour);
+    take(out.minute);
+    take(out.second);
+}
+
+std::optional<FormatProblem> check_dt(std::string_view value, bool before_23, DateTimeParts* parts) {
     const std::string_view shape = before_23 ? kDtShapeOld : kDtShape;
     if (!all_digits(value)) return problem(shape);
     const std::size_t n = value.size();
     const bool length_ok = before_23 ? n == 8 : (n == 4 || n == 6 || n == 8);
     if (!length_ok) return problem(shape);
-    return check_date_digits(value);
+    if (auto p = check_date_digits(value)) return p;
+    if (parts) fill_digits(value, true, *parts);
+    return std::nullopt;
 }
 
 // A time or date/time: digits, then optionally .S[S[S[S]]] after the seconds, then optionally
@@ -237,7 +275,7 @@ constexpr Grammar kDtm{kDtmShape, bits({4, 6, 8, 10, 12, 14}), 8, 14};
 constexpr Grammar kTs24{kTsShape24, bits({4, 6, 8, 12, 14}), 8, 14};
 constexpr Grammar kTsOld{kTsShapeOld, bits({8, 12, 14}), 8, 14};
 
-std::optional<FormatProblem> check_time(std::string_view value, const Grammar& g) {
+std::optional<FormatProblem> check_time(std::string_view value, const Grammar& g, DateTimeParts* parts) {
     const std::size_t sign_at = value.find_first_of("+-");
     const std::string_view main = value.substr(0, sign_at);
 
@@ -263,11 +301,102 @@ std::optional<FormatProblem> check_time(std::string_view value, const Grammar& g
         if (auto p = check_clock_digits(digits.substr(g.date_digits))) return p;
     }
 
-    if (sign_at == std::string_view::npos) return std::nullopt;
-    const std::string_view zzzz = value.substr(sign_at + 1);
-    // "2024-01-15", "1200+01a0": not an offset gone wrong but a different notation.
-    if (!all_digits(zzzz)) return problem(g.shape);
-    return check_offset(value[sign_at], zzzz);
+    if (sign_at != std::string_view::npos) {
+        const std::string_view zzzz = value.substr(sign_at + 1);
+        // "2024-01-15", "1200+01a0": not an offset gone wrong but a different notation.
+        if (!all_digits(zzzz)) return problem(g.shape);
+        if (auto p = check_offset(value[sign_at], zzzz)) return p;
+    }
+    if (parts) {
+        *parts = DateTimeParts{};
+        fill_digits(digits, g.date_digits != 0, *parts);
+        if (n < main.size()) {
+            const std::string_view fraction = main.substr(n + 1);
+            parts->fraction = number_at(fraction, 0, fraction.size());
+            parts->fraction_digits = static_cast<int>(fraction.size());
+        }
+        if (sign_at != std::string_view::npos) {
+            parts->has_offset = true;
+            parts->offset_sign = value[sign_at];
+            parts->offset_hours = number_at(value, sign_at + 1, 2);
+            parts->offset_minutes = number_at(value, sign_at + 3, 2);
+        }
+    }
+    return std::nullopt;
+}
+
+// The check of a non-empty value of a known kind; `parts` (dates and times only) filled when it
+// passes.
+std::optional<FormatProblem> check_kind(Kind kind, std::string_view value, int major, int minor,
+                                        DateTimeParts* parts) {
+    if (has_control(value)) return problem(kControl);
+    const bool before_23 = version_before(major, minor, 2, 3);
+    const bool before_25 = version_before(major, minor, 2, 5);
+    switch (kind) {
+        case Kind::none:
+        case Kind::text: return std::nullopt;
+        case Kind::snm: return check_snm(value);
+        case Kind::nm: return check_nm(value);
+        case Kind::si: return check_si(value);
+        case Kind::dt: return check_dt(value, before_23, parts);
+        case Kind::tm: return check_time(value, before_23 ? kTmOld : kTm, parts);
+        case Kind::dtm: return check_time(value, kDtm, parts);
+        case Kind::ts: return check_time(value, before_23 ? kTsOld : before_25 ? kTs24 : kDtm, parts);
+    }
+    return std::nullopt;
+}
+
+// --- calendar arithmetic ---------------------------------------------------------------------
+
+// Days from 1970-01-01 to year-month-day of the proleptic Gregorian calendar, and back: the
+// calendar repeats every 400 years (146097 days); within an era, years are counted from March so
+// that the leap day falls last.
+std::int64_t days_from_civil(std::int64_t y, int m, int d) {
+    y -= m <= 2 ? 1 : 0;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const std::int64_t yoe = y - era * 400;                                 // [0, 399]
+    const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;  // [0, 365]
+    const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;        // [0, 146096]
+    return era * 146097 + doe - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, int& m, int& d) {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+    m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+    y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+constexpr std::int64_t kSecondsPerDay = 86400;
+
+// Seconds into the day of the middle of the period a value names below a day (a leap second as :59).
+std::int64_t middle_of_day_part(const DateTimeParts& p) {
+    const std::int64_t hour = p.hour * 3600;
+    switch (p.precision) {
+        case DateTimePrecision::year:
+        case DateTimePrecision::month:
+        case DateTimePrecision::day: return kSecondsPerDay / 2;
+        case DateTimePrecision::hour: return hour + 1800;
+        case DateTimePrecision::minute: return hour + p.minute * 60 + 30;
+        case DateTimePrecision::second: return hour + p.minute * 60 + std::min(p.second, 59);
+    }
+    return 0;
+}
+
+void append_digits(std::string& out, int value, int digits) {
+    char buffer[4];
+    for (int i = digits; i-- > 0;) {
+        buffer[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+    out.append(buffer, static_cast<std::size_t>(digits));
 }
 
 }  // namespace
@@ -277,22 +406,90 @@ bool has_format_check(std::string_view type) { return kind_of(type) != Kind::non
 std::optional<FormatProblem> check_primitive(std::string_view type, std::string_view value, int major, int minor) {
     const Kind kind = kind_of(type);
     if (kind == Kind::none || value.empty() || value == "\"\"") return std::nullopt;
-    if (has_control(value)) return problem(kControl);
+    return check_kind(kind, value, major, minor, nullptr);
+}
 
-    const bool before_23 = version_before(major, minor, 2, 3);
-    const bool before_25 = version_before(major, minor, 2, 5);
-    switch (kind) {
-        case Kind::none:
-        case Kind::text: return std::nullopt;
-        case Kind::snm: return check_snm(value);
-        case Kind::nm: return check_nm(value);
-        case Kind::si: return check_si(value);
-        case Kind::dt: return check_dt(value, before_23);
-        case Kind::tm: return check_time(value, before_23 ? kTmOld : kTm);
-        case Kind::dtm: return check_time(value, kDtm);
-        case Kind::ts: return check_time(value, before_23 ? kTsOld : before_25 ? kTs24 : kDtm);
+std::optional<DateTimeParts> parse_date_time(std::string_view type, std::string_view value, int major, int minor) {
+    const Kind kind = kind_of(type);
+    if (kind != Kind::dt && kind != Kind::tm && kind != Kind::dtm && kind != Kind::ts) return std::nullopt;
+    if (value.empty() || value == "\"\"") return std::nullopt;
+    DateTimeParts parts;
+    if (check_kind(kind, value, major, minor, &parts)) return std::nullopt;
+    return parts;
+}
+
+void append_date_time(const DateTimeParts& p, std::string& out) {
+    using P = DateTimePrecision;
+    if (p.has_date) {
+        append_digits(out, p.year, 4);
+        if (p.precision >= P::month) append_digits(out, p.month, 2);
+        if (p.precision >= P::day) append_digits(out, p.day, 2);
     }
-    return std::nullopt;
+    if (p.precision >= P::hour) append_digits(out, p.hour, 2);
+    if (p.precision >= P::minute) append_digits(out, p.minute, 2);
+    if (p.precision >= P::second) {
+        append_digits(out, p.second, 2);
+        if (p.fraction_digits > 0) {
+            out += '.';
+            append_digits(out, p.fraction, p.fraction_digits);
+        }
+    }
+    if (p.has_offset) {
+        out += p.offset_sign;
+        append_digits(out, p.offset_hours, 2);
+        append_digits(out, p.offset_minutes, 2);
+    }
+}
+
+std::string format_date_time(const DateTimeParts& parts) {
+    std::string out;
+    append_date_time(parts, out);
+    return out;
+}
+
+std::optional<DateTimeParts> add_seconds(const DateTimeParts& p, std::int64_t seconds) {
+    using P = DateTimePrecision;
+    // Beyond 10000 years the result is out of range whatever the value: no overflow below.
+    constexpr std::int64_t kLimit = std::int64_t{10000} * 366 * kSecondsPerDay;
+    if (seconds > kLimit || seconds < -kLimit) return std::nullopt;
+    DateTimeParts out = p;
+    const bool whole_minutes = seconds % 60 == 0;
+    std::int64_t into_day;
+    if (!p.has_date) {
+        const std::int64_t moved = middle_of_day_part(p) + seconds;
+        into_day = moved - floor_div(moved, kSecondsPerDay) * kSecondsPerDay;  // around the clock
+    } else {
+        std::int64_t days;
+        switch (p.precision) {
+            case P::year: days = days_from_civil(p.year, 7, 1); break;
+            case P::month: days = days_from_civil(p.year, p.month, 15); break;
+            default: days = days_from_civil(p.year, p.month, p.day); break;
+        }
+        const std::int64_t moved = days * kSecondsPerDay + middle_of_day_part(p) + seconds;
+        const std::int64_t day = floor_div(moved, kSecondsPerDay);
+        into_day = moved - day * kSecondsPerDay;
+        std::int64_t year;
+        int month, mday;
+        civil_from_days(day, year, month, mday);
+        if (year < 1 || year > 9999) return std::nullopt;
+        out.year = static_cast<int>(year);
+        if (p.precision >= P::month) out.month = month;
+        if (p.precision >= P::day) out.day = mday;
+    }
+    if (p.precision >= P::hour) out.hour = static_cast<int>(into_day / 3600);
+    if (p.precision >= P::minute) out.minute = static_cast<int>(into_day / 60 % 60);
+    if (p.precision >= P::second) {
+        out.second = static_cast<int>(into_day % 60);
+        if (p.second == 60 && whole_minutes) out.second = 60;  // the leap second, moved by whole minutes
+    }
+    return out;
+}
+
+std::optional<DateTimeParts> add_days(const DateTimeParts& p, std::int64_t days) {
+    if (!p.has_date) return p;  // a time of day is the same time every day
+    constexpr std::int64_t kLimit = std::int64_t{10000} * 366;
+    if (days > kLimit || days < -kLimit) return std::nullopt;
+    return add_seconds(p, days * kSecondsPerDay);
 }
 
 }  // namespace hl7

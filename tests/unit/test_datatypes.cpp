@@ -1,9 +1,14 @@
-// Tests of primitive datatype format checks (check_primitive, has_format_check): NM, SI, DT, TM, DTM, TS, SNM, text types.
+// Tests of primitive datatype format checks (check_primitive, has_format_check): NM, SI, DT, TM, DTM, TS, SNM, text
+// types; and of dates and times in parts: reading, writing back, shifting.
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "hl7/datatypes.hpp"
 
@@ -338,5 +343,253 @@ TEST_CASE("datatype: problem texts never contain the value") {
         REQUIRE_FALSE(what.empty());
         CHECK(what.find(v) == std::string_view::npos);
         CHECK(what.find("1980") == std::string_view::npos);
+    }
+}
+
+// --- dates and times in parts ----------------------------------------------------------------------
+
+namespace {
+
+using hl7::DateTimeParts;
+using hl7::DateTimePrecision;
+
+DateTimeParts parsed(std::string_view type, std::string_view value, int major = 2, int minor = 5) {
+    auto p = hl7::parse_date_time(type, value, major, minor);
+    REQUIRE_MESSAGE(p.has_value(), type << " " << value);
+    return *p;
+}
+
+// A shifted value, as text ("none" when out of range).
+std::string shifted_days(std::string_view type, std::string_view value, std::int64_t days) {
+    auto p = hl7::add_days(parsed(type, value), days);
+    return p ? hl7::format_date_time(*p) : "none";
+}
+std::string shifted_seconds(std::string_view type, std::string_view value, std::int64_t seconds) {
+    auto p = hl7::add_seconds(parsed(type, value), seconds);
+    return p ? hl7::format_date_time(*p) : "none";
+}
+
+}  // namespace
+
+TEST_CASE("date/time parts: every precision of a DTM") {
+    struct Expect {
+        std::string_view value;
+        int year, month, day, hour, minute, second, fraction, digits;
+        DateTimePrecision precision;
+    };
+    using P = DateTimePrecision;
+    for (const Expect& e : {
+             Expect{"2024", 2024, 0, 0, 0, 0, 0, 0, 0, P::year},
+             Expect{"202402", 2024, 2, 0, 0, 0, 0, 0, 0, P::month},
+             Expect{"20240229", 2024, 2, 29, 0, 0, 0, 0, 0, P::day},
+             Expect{"2024022913", 2024, 2, 29, 13, 0, 0, 0, 0, P::hour},
+             Expect{"202402291305", 2024, 2, 29, 13, 5, 0, 0, 0, P::minute},
+             Expect{"20240229130507", 2024, 2, 29, 13, 5, 7, 0, 0, P::second},
+             Expect{"20240229130507.5", 2024, 2, 29, 13, 5, 7, 5, 1, P::second},
+             Expect{"20240229130507.05", 2024, 2, 29, 13, 5, 7, 5, 2, P::second},
+             Expect{"20240229130507.0500", 2024, 2, 29, 13, 5, 7, 500, 4, P::second},
+             Expect{"00010101", 1, 1, 1, 0, 0, 0, 0, 0, P::day},
+             Expect{"99991231235960", 9999, 12, 31, 23, 59, 60, 0, 0, P::second},
+         }) {
+        DateTimeParts p = parsed("DTM", e.value);
+        CAPTURE(e.value);
+        CHECK(p.has_date);
+        CHECK(p.year == e.year);
+        CHECK(p.month == e.month);
+        CHECK(p.day == e.day);
+        CHECK(p.hour == e.hour);
+        CHECK(p.minute == e.minute);
+        CHECK(p.second == e.second);
+        CHECK(p.fraction == e.fraction);
+        CHECK(p.fraction_digits == e.digits);
+        CHECK(p.precision == e.precision);
+        CHECK_FALSE(p.has_offset);
+        CHECK(hl7::format_date_time(p) == e.value);
+    }
+}
+
+TEST_CASE("date/time parts: offsets as written") {
+    DateTimeParts utc = parsed("DTM", "20240115123045+0000");
+    DateTimeParts minus_zero = parsed("DTM", "20240115123045-0000");
+    CHECK(utc.offset_seconds() == 0);
+    CHECK(minus_zero.offset_seconds() == 0);
+    CHECK_FALSE(utc == minus_zero);  // the sign as written is kept
+    CHECK(hl7::format_date_time(minus_zero) == "20240115123045-0000");
+    DateTimeParts india = parsed("DTM", "202401151230+0530");
+    CHECK(india.has_offset);
+    CHECK(india.offset_sign == '+');
+    CHECK(india.offset_hours == 5);
+    CHECK(india.offset_minutes == 30);
+    CHECK(india.offset_seconds() == 19800);
+    CHECK(parsed("DTM", "2024-0330").offset_seconds() == -(3 * 3600 + 30 * 60));  // an offset on a year
+    CHECK(parsed("TM", "1230-1200").offset_seconds() == -43200);
+    CHECK(parsed("DTM", "20240115+1400").offset_seconds() == 14 * 3600);
+    CHECK(parsed("DTM", "20240115").offset_seconds() == 0);
+    // Offsets check_primitive refuses do not read either.
+    for (std::string_view bad : {"20240115+1401", "20240115-1201", "20240115+0160", "20240115+01", "20240115+01:00"})
+        CHECK_FALSE(hl7::parse_date_time("DTM", bad, 2, 5).has_value());
+}
+
+TEST_CASE("date/time parts: DT, TM and TS by version") {
+    DateTimeParts dt = parsed("DT", "202402");
+    CHECK(dt.precision == DateTimePrecision::month);
+    CHECK(hl7::format_date_time(dt) == "202402");
+    CHECK_FALSE(hl7::parse_date_time("DT", "202402", 2, 2).has_value());  // YYYYMMDD before v2.3
+    CHECK(hl7::format_date_time(parsed("DT", "19800101", 2, 2)) == "19800101");
+    CHECK_FALSE(hl7::parse_date_time("DT", "2024021512", 2, 5).has_value());  // no time in a DT
+
+    DateTimeParts tm = parsed("TM", "123045.12-0300");
+    CHECK_FALSE(tm.has_date);
+    CHECK(tm.hour == 12);
+    CHECK(tm.minute == 30);
+    CHECK(tm.second == 45);
+    CHECK(tm.fraction == 12);
+    CHECK(tm.fraction_digits == 2);
+    CHECK(hl7::format_date_time(tm) == "123045.12-0300");
+    CHECK(hl7::format_date_time(parsed("TM", "07")) == "07");
+    CHECK_FALSE(hl7::parse_date_time("TM", "07", 2, 2).has_value());  // HHMM at least before v2.3
+    CHECK(hl7::format_date_time(parsed("TM", "0715", 2, 2)) == "0715");
+
+    // TS: a DTM from v2.5; no hour without minutes in v2.3 and v2.4; YYYYMMDD at least before.
+    CHECK(parsed("TS", "2024011512").precision == DateTimePrecision::hour);
+    CHECK_FALSE(hl7::parse_date_time("TS", "2024011512", 2, 4).has_value());
+    CHECK(parsed("TS", "202401151230", 2, 4).precision == DateTimePrecision::minute);
+    CHECK(parsed("TS", "2024", 2, 3).precision == DateTimePrecision::year);
+    CHECK_FALSE(hl7::parse_date_time("TS", "2024", 2, 2).has_value());
+    CHECK(hl7::format_date_time(parsed("TS", "202401151230-0500", 2, 1)) == "202401151230-0500");
+
+    // Nothing to read: empty, the HL7 null, other types, bad values.
+    CHECK_FALSE(hl7::parse_date_time("DTM", "", 2, 5).has_value());
+    CHECK_FALSE(hl7::parse_date_time("DTM", "\"\"", 2, 5).has_value());
+    CHECK_FALSE(hl7::parse_date_time("ST", "20240115", 2, 5).has_value());
+    CHECK_FALSE(hl7::parse_date_time("NM", "2024", 2, 5).has_value());
+    for (std::string_view bad :
+         {"2024011", "20241301", "20230229", "19000229", "0000", "20240115126", "2024011524", "202401151260",
+          "20240115125961", "20240115.5", "20240115123045.", "20240115123045.12345", "2024-01-15", "2024\n"})
+        CHECK_MESSAGE(!hl7::parse_date_time("DTM", bad, 2, 5).has_value(), bad);
+}
+
+TEST_CASE("date/time parts: a value reads exactly when it passes the check, and writes back as it was") {
+    // Random strings over the characters of dates and times, in every version and type.
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+    auto next = [&]() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    const std::string_view alphabet = "0000111122223333456789+-.";
+    int read = 0;
+    for (int i = 0; i < 60000; ++i) {
+        std::string value;
+        // Mostly plausible shapes: a real date/time prefix, then noise.
+        const std::string_view seeds[] = {"20240229", "1980010112", "202312312359", "99991231235959", "0001", "1230"};
+        value = std::string(seeds[next() % std::size(seeds)]).substr(0, next() % 15);
+        for (int k = static_cast<int>(next() % 7); k > 0; --k) value += alphabet[next() % alphabet.size()];
+        for (std::string_view type : {"DT", "TM", "DTM", "TS"}) {
+            for (auto [major, minor] : {std::pair{2, 2}, std::pair{2, 4}, std::pair{2, 5}}) {
+                auto p = hl7::parse_date_time(type, value, major, minor);
+                bool passes = !value.empty() && !hl7::check_primitive(type, value, major, minor);
+                CHECK_MESSAGE(p.has_value() == passes, type << " " << value << " v2." << minor);
+                if (p) {
+                    ++read;
+                    CHECK_MESSAGE(hl7::format_date_time(*p) == value, type << " " << value);
+                    // A shift by nothing changes nothing.
+                    auto same = hl7::add_seconds(*p, 0);
+                    REQUIRE(same.has_value());
+                    CHECK_MESSAGE(hl7::format_date_time(*same) == value, type << " " << value);
+                }
+            }
+        }
+    }
+    CHECK(read > 10000);
+}
+
+TEST_CASE("date/time parts: shifting by days across months, leap days and year ends") {
+    CHECK(shifted_days("DT", "20240228", 1) == "20240229");
+    CHECK(shifted_days("DT", "20240228", 2) == "20240301");
+    CHECK(shifted_days("DT", "20230228", 1) == "20230301");
+    CHECK(shifted_days("DT", "20240229", 365) == "20250228");
+    CHECK(shifted_days("DT", "20240229", -366) == "20230228");
+    CHECK(shifted_days("DT", "20000228", 1) == "20000229");   // 2000 is a leap year
+    CHECK(shifted_days("DT", "21000228", 1) == "21000301");   // 2100 is not
+    CHECK(shifted_days("DT", "20231231", 1) == "20240101");
+    CHECK(shifted_days("DT", "20240101", -1) == "20231231");
+    CHECK(shifted_days("DT", "19991225", 10) == "20000104");
+    CHECK(shifted_days("DT", "20240131", 30) == "20240301");
+    CHECK(shifted_days("DT", "20240115", -3650) == "20140117");
+    // The time of day and the offset stay.
+    CHECK(shifted_days("DTM", "20231231235959.1234+0100", 1) == "20240101235959.1234+0100");
+    CHECK(shifted_days("DTM", "2023123123-0000", 1) == "2024010123-0000");
+    // Months and years: the middle of the period moves (the 15th, 1 July).
+    CHECK(shifted_days("DT", "202401", 10) == "202401");
+    CHECK(shifted_days("DT", "202401", 16) == "202401");   // 15 + 16 = 31 January
+    CHECK(shifted_days("DT", "202401", 17) == "202402");
+    CHECK(shifted_days("DT", "202401", -14) == "202401");
+    CHECK(shifted_days("DT", "202401", -15) == "202312");
+    CHECK(shifted_days("DTM", "202412+0200", 17) == "202501+0200");
+    CHECK(shifted_days("DT", "2024", 183) == "2024");      // 1 July + 183 days = 31 December
+    CHECK(shifted_days("DT", "2024", 184) == "2025");
+    CHECK(shifted_days("DT", "2024", -182) == "2024");     // 1 January
+    CHECK(shifted_days("DT", "2024", -183) == "2023");
+    // Out of range: no result.
+    CHECK(shifted_days("DT", "99991231", 1) == "none");
+    CHECK(shifted_days("DT", "00010101", -1) == "none");
+    CHECK(shifted_days("DT", "20240101", 4000000) == "none");
+    CHECK(shifted_days("DT", "20240101", INT64_MIN) == "none");
+    // A time alone does not move by days.
+    CHECK(shifted_days("TM", "2330", 5) == "2330");
+}
+
+TEST_CASE("date/time parts: shifting by seconds keeps the precision") {
+    CHECK(shifted_seconds("DTM", "20231231235959", 1) == "20240101000000");
+    CHECK(shifted_seconds("DTM", "20231231235959.05", 1) == "20240101000000.05");  // fraction as written
+    CHECK(shifted_seconds("DTM", "202312312359", 60) == "202401010000");
+    CHECK(shifted_seconds("DTM", "202312312359", 29) == "202312312359");  // half past: 59:30 + 29 s
+    CHECK(shifted_seconds("DTM", "202312312359", 30) == "202401010000");
+    CHECK(shifted_seconds("DTM", "2024011512", 1799) == "2024011512");
+    CHECK(shifted_seconds("DTM", "2024011512", 1800) == "2024011513");
+    CHECK(shifted_seconds("DTM", "2024011512", -1800) == "2024011512");
+    CHECK(shifted_seconds("DTM", "2024011512", -1801) == "2024011511");
+    CHECK(shifted_seconds("DT", "20240115", 43199) == "20240115");  // noon + 11:59:59
+    CHECK(shifted_seconds("DT", "20240115", 43200) == "20240116");
+    CHECK(shifted_seconds("DTM", "20240301000000-0500", -1) == "20240229235959-0500");
+    // Around the clock for a time alone.
+    CHECK(shifted_seconds("TM", "2330", 3600) == "0030");
+    CHECK(shifted_seconds("TM", "000000.5", -1) == "235959.5");
+    CHECK(shifted_seconds("TM", "12", -13 * 3600) == "23");
+    // A leap second stays one when moved by whole minutes; else it is second 59 that moves.
+    CHECK(shifted_seconds("DTM", "20161231235960", 86400) == "20170101235960");
+    CHECK(shifted_seconds("DTM", "20161231235960", 1) == "20170101000000");
+    CHECK(shifted_days("DTM", "20161231235960", -1) == "20161230235960");
+}
+
+TEST_CASE("date/time parts: day shifts agree with counting day by day") {
+    auto days_in = [](int y, int m) {
+        constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        return m == 2 && leap ? 29 : kDays[m - 1];
+    };
+    std::uint32_t state = 12345;
+    auto next = [&]() { return state = state * 1664525u + 1013904223u; };
+    for (int i = 0; i < 300; ++i) {
+        int y = 1890 + static_cast<int>(next() % 230), m = 1 + static_cast<int>(next() % 12);
+        int d = 1 + static_cast<int>(next() % static_cast<unsigned>(days_in(y, m)));
+        int shift = static_cast<int>(next() % 2001) - 1000;
+        char text[40];
+        std::snprintf(text, sizeof text, "%04d%02d%02d", y, m, d);
+        // Step one day at a time.
+        int yy = y, mm = m, dd = d;
+        for (int k = 0; k < std::abs(shift); ++k) {
+            if (shift > 0) {
+                if (++dd > days_in(yy, mm)) dd = 1, mm = mm == 12 ? (++yy, 1) : mm + 1;
+            } else if (--dd < 1) {
+                mm = mm == 1 ? (--yy, 12) : mm - 1;
+                dd = days_in(yy, mm);
+            }
+        }
+        char expect[40];
+        std::snprintf(expect, sizeof expect, "%04d%02d%02d", yy, mm, dd);
+        CHECK_MESSAGE(shifted_days("DT", text, shift) == expect, text << " " << shift);
     }
 }

@@ -4,6 +4,7 @@
 // parses must survive ER7 -> JSON -> ER7 -> JSON unchanged.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -123,7 +124,12 @@ int exercise(const std::string& input, std::size_t read_size, std::size_t max_re
         hl7::validate_message(message, hl7::Charset::utf8, {}, findings);
         hl7::AckOptions validated = hl7::validation_ack(findings);
         CHECK(hl7::Message::parse_copy(hl7::build_ack(message, validated)).ok());
-        for (const hl7::Finding& f : findings) CHECK(!hl7::finding_path(f).empty() == !f.location.segment.empty());
+        // A finding's path is empty only for the message as a whole; it never carries control bytes.
+        for (const hl7::Finding& f : findings) {
+            const std::string path = hl7::finding_path(f);
+            CHECK(!path.empty() == (!f.location.segment.empty() || f.segment_index > 0));
+            CHECK(std::none_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }));
+        }
         hl7::EditOptions replace;
         replace.unrepresentable = hl7::Unrepresentable::replace;
         hl7::Editor editor(message, replace);

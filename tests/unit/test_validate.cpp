@@ -207,7 +207,7 @@ TEST_CASE("validate: header: unknown version is 203 and nothing else is checked"
 
     // What does not depend on the version is still checked: the header and the segment IDs.
     CHECK(run(er7({replace(std::string(kMsh), "ADT^A01^ADT_A01|C1|P|2.5.1", "XYZ^A01|C1|P|3.0"), kEvn, kPid,
-                   "Pv1|1|I"})) == Strings{"E 203 version MSH-12.1", "E 200 header MSH-9.1", "E 100 syntax Pv1"});
+                   "Pv1|1|I"})) == Strings{"E 203 version MSH-12.1", "E 200 header MSH-9.1", "E 100 syntax segment 4"});
 }
 
 TEST_CASE("validate: header: a normalised version is a warning") {
@@ -311,7 +311,7 @@ TEST_CASE("validate: structure: a required group missing") {
     auto findings = validate(er7({kOruMsh, kOruPid}));
     CHECK(summary(findings) == Strings{"E 100 required-segment OBR"});
     REQUIRE(findings.size() == 1);
-    CHECK(findings[0].text == "required group ORDER_OBSERVATION missing in group PATIENT_RESULT");
+    CHECK(findings[0].text == "required group ORDER_OBSERVATION missing in group PATIENT_RESULT[1]");
     CHECK(findings[0].location.segment == "OBR");
 
     // Nothing but MSH: the PATIENT_RESULT group is missing (its PATIENT group is optional).
@@ -324,7 +324,7 @@ TEST_CASE("validate: structure: a required group missing") {
     auto no_obr = validate(er7({kOruMsh, kOruPid, "ORC|RE", kObx}));
     CHECK(summary(no_obr) == Strings{"E 100 required-segment OBR"});
     REQUIRE(no_obr.size() == 1);
-    CHECK(no_obr[0].text == "required segment OBR missing in group ORDER_OBSERVATION");
+    CHECK(no_obr[0].text == "required segment OBR missing in group PATIENT_RESULT[1]/ORDER_OBSERVATION[1]");
 }
 
 TEST_CASE("validate: structure: groups repeat") {
@@ -335,9 +335,12 @@ TEST_CASE("validate: structure: groups repeat") {
     CHECK(run(msg).empty());
     // Two PATIENT_RESULT groups.
     CHECK(run(er7({kOruMsh, kOruPid, kObr, kObx, kOruPid, kObr, kObx})).empty());
-    // An OBX before any OBR: out of order, and then the group has no OBR.
-    CHECK(run(er7({kOruMsh, kOruPid, kObx})) ==
-          Strings{"E 100 segment-order OBX", "E 100 required-segment OBR"});
+    // An OBX before any OBR: read as the observation of an order that lacks its OBR (one repair),
+    // rather than as an OBX out of order and an order missing (two).
+    auto no_order = validate(er7({kOruMsh, kOruPid, kObx}));
+    CHECK(summary(no_order) == Strings{"E 100 required-segment OBR"});
+    REQUIRE(no_order.size() == 1);
+    CHECK(no_order[0].text == "required segment OBR missing in group PATIENT_RESULT[1]/ORDER_OBSERVATION[1]");
 }
 
 TEST_CASE("validate: structure: cardinality") {
@@ -388,16 +391,16 @@ TEST_CASE("validate: structure: an unknown message structure is a warning and no
     CHECK(findings[0].text == "no message structure for MFN_M01 in version 2.5.1: segment order not checked");
 }
 
-TEST_CASE("validate: a malformed segment ID is 100, reported once as a syntax error") {
+TEST_CASE("validate: a malformed segment ID is 100, reported once as a syntax error, by position") {
     auto findings = validate(er7({kMsh, kEvn, kPid, kPv1, "Pv2|||"}));
-    CHECK(summary(findings) == Strings{"E 100 syntax Pv2"});
+    CHECK(summary(findings) == Strings{"E 100 syntax segment 5"});
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].text == "segment ID is not three upper-case letters or digits");
     CHECK(findings[0].value == "Pv2");
     CHECK(findings[0].segment_index == 5);
     // Where the segment order is not checked: the syntax finding alone (after the warning that says so).
     CHECK(run(er7({"MSH|^~\\&|SND|FAC|RCV|RF|20240101120000||MFN^M01|C1|P|2.5.1", "Pv2|||"})) ==
-          Strings{"W 200 structure MSH-9", "E 100 syntax Pv2"});
+          Strings{"W 200 structure MSH-9", "E 100 syntax segment 2"});
 }
 
 // --- fields ---------------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+// The validator's header checks: the version to validate as (MSH-12, an override or a profile), the
+// message type, trigger event and structure (MSH-9), and the processing ID (MSH-11).
+#include <fmt/format.h>
+
+#include <tuple>
+
+#include "hl7/header.hpp"
+#include "hl7/profile.hpp"
+#include "validate_internal.hpp"
+
+namespace hl7::detail {
+
+void MessageValidator::header() {
+    const Header h = read_header(m_);
+    Path p;
+    p.segment = "MSH";
+    auto at = [&](int field, int component = 0) {
+        Path q = p;
+        q.field = field;
+        q.component = component;
+        return q;
+    };
+    // Version first: everything else depends on the definition set.
+    std::string_view msh12 = h.version_text;
+    std::string wanted = options_.version_override;
+    for (const auto& profile : options_.profiles)
+        if (wanted.empty() && !profile->version().empty()) wanted = profile->version();
+    if (!wanted.empty()) {
+        auto match = defs::match_version(wanted);
+        version_ = match.version;
+        if (!version_) {
+            add(Severity::error, kUnsupportedVersion, "version", at(12), 1,
+                fmt::format("version '{}' to validate as is not known", wanted));
+        } else if (match.normalised != version_->name) {
+            add(Severity::warning, kUnsupportedVersion, "version", at(12), 1,
+                fmt::format("version '{}' validated as {}, the nearest definitions here", wanted, version_->name));
+        }
+    } else {
+        // MSH-12 is protocol data, not patient data: the notes may quote it.
+        auto match = defs::match_version(msh12);
+        version_ = match.version;
+        if (!version_) {
+            add(Severity::error, kUnsupportedVersion, "version", at(12, 1), 1,
+                msh12.empty() ? std::string("MSH-12 (version) is empty: fields and structure not checked")
+                              : fmt::format("{}; fields and structure not checked", match.note),
+                msh12);
+        } else if (!match.exact) {
+            add(Severity::warning, kUnsupportedVersion, "version", at(12, 1), 1, match.note, msh12);
+        }
+    }
+    if (version_) {
+        VersionId v = read_version(version_->name).version.value_or(VersionId{2, 5, 0, "2.5"});
+        std::tie(major_, minor_) = std::tie(v.major, v.minor);
+    }
+
+    std::string_view type = h.type, trigger = h.event, structure = h.structure;
+    if (type.empty()) {
+        add(Severity::error, kRequiredMissing, "header", at(9, 1), 1, "MSH-9.1 (message type) is empty");
+    } else if (const auto* t = defs::table(76); t && !t->values.empty() && !t->find(type) && type[0] != 'Z') {
+        add(Severity::error, kUnsupportedMessageType, "header", at(9, 1), 1,
+            "message type not in HL7 table 0076", type);
+    }
+    if (!trigger.empty()) {
+        if (const auto* t = defs::table(3); t && !t->values.empty() && !t->find(trigger) && trigger[0] != 'Z')
+            add(Severity::error, kUnsupportedEvent, "header", at(9, 2), 1, "trigger event not in HL7 table 0003",
+                trigger);
+    }
+    if (!structure.empty()) {
+        if (const auto* t = defs::table(354); t && !t->values.empty() && !t->find(structure) && structure[0] != 'Z')
+            add(Severity::error, kUnsupportedMessageType, "header", at(9, 3), 1,
+                "message structure not in HL7 table 0354", structure);
+    }
+    if (version_) {
+        std::string key = trigger.empty() ? std::string(type) : fmt::format("{}_{}", type, trigger);
+        if (!structure.empty()) message_def_ = version_->message(structure);
+        if (!message_def_ && !trigger.empty()) message_def_ = version_->message(key);
+        if (!message_def_) message_def_ = version_->message(type);
+        if (!message_def_ && !type.empty()) {
+            add(Severity::warning, kUnsupportedMessageType, "structure", at(9), 1,
+                fmt::format("no message structure for {} in version {}: segment order not checked",
+                            structure.empty() ? key : std::string(structure), version_->name));
+        } else if (message_def_ && !structure.empty() && message_def_->structure != structure) {
+            add(Severity::warning, kUnsupportedMessageType, "header", at(9, 3), 1,
+                fmt::format("MSH-9.3 does not match the structure {} defines for {}", version_->name, key));
+        }
+    }
+    std::string_view processing = h.processing_id;
+    if (!processing.empty()) {
+        if (const auto* t = defs::table(103); t && !t->values.empty() && !t->find(processing))
+            add(Severity::error, kUnsupportedProcessingId, "header", at(11, 1), 1,
+                "processing ID not in HL7 table 0103", processing);
+    }
+}
+
+}  // namespace hl7::detail
