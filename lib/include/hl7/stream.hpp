@@ -1,12 +1,13 @@
 // Splitting a byte stream into messages: plain ER7, MLLP frames, FHS/BHS batches; streaming, with
-// memory bounded by the largest message.
+// memory bounded by the size limit (ReaderOptions::max_message_size), however large the input.
 //
 // A new message starts at each segment that begins with "MSH". Segments may end in CR, LF or CRLF,
 // mixed. MLLP frames (0x0B ... 0x1C, then an optional CR) delimit messages too; bytes between
 // frames are skipped and reported. FHS/BHS lines before a message and BTS/FTS lines after it come
 // with that message, so batches round-trip. A UTF-8 byte order mark and blank lines between
-// messages are skipped. Text that is not a message (no MSH) is returned as a `junk` item, so the
-// caller can report it and go on.
+// messages are skipped. Text that is not a message (no MSH) is returned as a `junk` item, and a
+// message larger than the limit as an `oversized` item, so the caller can report it and go on.
+// (hl7/reader.hpp reads JSON input too, and parses the messages.)
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "hl7/error.hpp"
+#include "hl7/mllp.hpp"
 
 namespace hl7 {
 
@@ -54,15 +56,17 @@ private:
     std::size_t max_read_;  // to test reads that stop anywhere
 };
 
-// One message (or batch control lines without a message, or junk) and where it came from.
-// The views stay valid until the next call to MessageReader::next.
+// One message (or batch control lines without a message, or junk, or a skipped oversized message)
+// and where it came from. The views stay valid until the next call to MessageReader::next.
 struct StreamItem {
     std::string_view text;                  // "MSH..." through its last segment's terminator
     std::vector<std::string_view> header;   // FHS/BHS segments just before it (no terminators)
     std::vector<std::string_view> trailer;  // BTS/FTS segments just after it
-    std::uint64_t index = 0;                // 1-based number among messages and junk
-    std::uint64_t offset = 0;               // stream offset of `text`
+    std::uint64_t index = 0;                // 1-based number among messages, junk and oversized items
+    std::uint64_t offset = 0;               // stream offset of `text` (of the skipped bytes when oversized)
     std::uint64_t line = 0;                 // 1-based line of `text`
+    std::uint64_t oversized = 0;            // > 0: this many bytes (a message, frame or run of text larger
+                                            // than max_message_size) were skipped here; text is empty
     bool junk = false;                      // text that is not a message
     bool framed = false;                    // came in an MLLP frame
     Diagnostics notes;                      // repairs and skipped bytes (notes and warnings)
@@ -72,11 +76,15 @@ struct StreamItem {
 
 struct ReaderOptions {
     std::size_t read_size = 1 << 20;
-    // A message (or run of junk) larger than this ends the stream with an error instead of
-    // taking all memory.
-    std::size_t max_message_size = std::size_t(1) << 30;
+    // A message, MLLP frame or run of text larger than this is skipped without being held in
+    // memory (an item with `oversized` set) and reading goes on. Also the limit for one JSON object.
+    std::size_t max_message_size = std::size_t(64) << 20;
 };
 
+// Splits ER7 input into messages. MLLP framing goes through MllpScanner (hl7/mllp.hpp), over this
+// reader's own buffer: the framing rules are that codec's. Before the first frame, text outside
+// frames is plain ER7; after it, bytes outside frames are skipped as the codec reports them. Text
+// on a line before a start block is skipped too (reported unless blank).
 class MessageReader {
 public:
     explicit MessageReader(ByteSource& source, ReaderOptions options = {});
@@ -85,57 +93,101 @@ public:
 
     // Fills `item` with the next message; false at the end of input or on a read error.
     bool next(StreamItem& item);
-    // Why reading stopped early (an I/O error or an oversized message), if it did.
+    // The read error that stopped reading early, if one did.
     const std::optional<Diagnostic>& error() const { return error_; }
     std::uint64_t bytes_read() const { return base_ + size_; }
 
 private:
-    enum class LineEnd : std::uint8_t { cr, lf, crlf, fs, eof };
+    // How a line ends: its terminator, or what ends the region it is in (no byte of its own).
+    enum class LineEnd : std::uint8_t { cr, lf, crlf, fs, frame_begin, frame_end, eof };
     struct Line {
-        std::size_t begin = 0, content_end = 0, end = 0;
+        std::uint64_t begin = 0, content_end = 0, end = 0;  // stream offsets
         LineEnd kind = LineEnd::eof;
         std::uint64_t number = 0;
     };
+    // What comes next in the input: a line, a framing event, or the end.
+    struct Unit {
+        enum class Type : std::uint8_t {
+            line,
+            line_head,       // the first bytes of a line still being read (while skipping)
+            frame_begin,
+            frame_end,
+            frame_too_large,  // the open frame just went past the limit
+            skipped,          // a run of bytes between frames
+            too_large,        // the text kept for the item in progress went past the limit
+            end,
+        };
+        Type type = Type::end;
+        Line line;
+        MllpToken token;
+    };
     struct Span {
-        std::size_t begin = 0, end = 0;
+        std::uint64_t begin = 0, end = 0;
     };
     enum class Kind : std::uint8_t { none, message, junk, control };
+    // What the bytes being split into lines are: plain ER7 (outside frames, before the first),
+    // a frame's message, or bytes between frames (only counted).
+    enum class Region : std::uint8_t { plain, frame, between };
+    enum class Advance : std::uint8_t { more, end, too_large };
 
-    bool read_line(Line& line);
+    void next_unit(Unit& unit);
+    bool find_line(Line& line);
+    Advance advance();
     bool fill();
+    void count_lines(std::uint64_t from, std::uint64_t to);
     void start_item();
     bool finish(StreamItem& item);
+    bool finish_oversized(StreamItem& item, std::uint64_t offset, std::uint64_t size, std::uint64_t line);
+    bool skip_oversized(StreamItem& item);
+    void enter_skip(std::uint64_t from, std::uint64_t line, bool abandon);
+    bool ends_item(std::string_view content) const;
+    bool ends_skip(std::string_view content);
     void note(Severity severity, std::string code, std::string text, std::uint64_t offset);
-    std::size_t text_end(const Line& line) const { return line.kind == LineEnd::fs ? line.content_end : line.end; }
+    std::string_view view(std::uint64_t begin, std::uint64_t end) const {
+        return {data_.data() + (begin - base_), static_cast<std::size_t>(end - begin)};
+    }
+    static std::uint64_t text_end(const Line& line) { return line.kind == LineEnd::fs ? line.content_end : line.end; }
 
     ByteSource& source_;
     ReaderOptions options_;
+    MllpScanner scanner_;
     std::vector<char> data_;
     std::size_t size_ = 0;       // valid bytes in data_
-    std::size_t pos_ = 0;        // next unread byte
-    std::size_t scanned_ = 0;    // bytes after pos_ known to hold no line end
     std::uint64_t base_ = 0;     // stream offset of data_[0]
-    std::uint64_t line_no_ = 1;  // line number at pos_
-    bool eof_ = false;
+    bool eof_ = false;           // the source has no more bytes
+    bool finished_ = false;      // and the scanner has said all it had to say
+    bool over_limit_ = false;    // fill() could not make room within the limit
     std::optional<Diagnostic> error_;
-    std::optional<Line> unread_;
-    enum class AfterEndBlock : std::uint8_t { none, cr, lf };
-    AfterEndBlock after_end_block_ = AfterEndBlock::none;  // a CR/LF after 0x1C still to skip
-    bool in_frame_ = false;
+
+    // Line splitting: stream offsets.
+    Region region_ = Region::plain;
+    std::uint64_t pos_ = 0;         // next byte to split into lines
+    std::uint64_t region_end_ = 0;  // end of the bytes the scanner has classified so far
+    std::size_t line_scanned_ = 0;  // bytes after pos_ known to hold no line end
+    std::optional<MllpToken> boundary_;  // what ends the region at region_end_
+    std::uint64_t line_no_ = 1;     // line number at pos_
+    bool prev_cr_ = false;          // the byte before pos_ was a CR (between frames: a CRLF is one line end)
+    std::optional<Unit> unread_;
+
     bool saw_frame_ = false;
+    bool in_frame_ = false;
+    bool frame_dropped_ = false;  // the open frame went past the limit; its item was dropped
+    std::uint64_t frame_line_ = 0;
+    bool skipping_ = false;       // skipping an oversized plain message (or run of text)
+    bool line_abandoned_ = false;  // the rest of the current line is skipped unread
+    bool skip_closed_ = false;     // the skipped item had its batch trailer
+    std::uint64_t skip_from_ = 0, skip_line_ = 0;
     std::uint64_t message_count_ = 0;
 
-    // The item being assembled, as offsets into data_ (data_ moves when it is compacted).
+    // The item being assembled.
     Kind kind_ = Kind::none;
     bool closed_ = false;  // trailer lines seen: the next other line starts a new item
     bool item_framed_ = false;
     Span body_;
     std::uint64_t body_line_ = 0;
     std::vector<Span> header_, trailer_;
-    std::size_t keep_from_ = 0;  // first byte the current item needs
+    std::uint64_t keep_from_ = 0;  // first byte the current item needs
     Diagnostics notes_;
-    std::uint64_t skipped_ = 0;  // bytes outside MLLP frames waiting to be reported
-    std::uint64_t skipped_at_ = 0;
 };
 
 }  // namespace hl7
