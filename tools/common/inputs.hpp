@@ -1,5 +1,6 @@
-// The loop every tool runs: files and stdin, ER7/MLLP/batch or NDJSON detected, one callback per
-// message, bad input reported and skipped, and the exit status remembered.
+// The loop every tool runs: files and stdin through the library's MessageStream (ER7, MLLP, batches
+// or NDJSON, detected), one callback per message, bad input reported and skipped, and the exit
+// status remembered.
 #pragma once
 
 #include <functional>
@@ -17,7 +18,7 @@ namespace hl7::cli {
 struct MessageContext {
     std::string_view file;        // as named on the command line; "-" for stdin
     const StreamItem& item;       // position, batch lines; for JSON input, rebuilt from the JSON
-    Message* message;             // null for batch lines without a message
+    Message* message;             // null for batch lines without a message (or around unparseable input)
     bool from_json = false;
 };
 

@@ -49,6 +49,10 @@ class StringSource final : public ByteSource {
 public:
     explicit StringSource(std::string_view data, std::size_t max_read = SIZE_MAX)
         : data_(data), max_read_(max_read) {}
+    explicit StringSource(const char* data, std::size_t max_read = SIZE_MAX)
+        : StringSource(std::string_view(data), max_read) {}
+    // The source views the bytes: a temporary string would be gone before they are read.
+    explicit StringSource(std::string&& data, std::size_t max_read = SIZE_MAX) = delete;
     ReadResult read(char* buffer, std::size_t capacity) override;
 
 private:
