@@ -11,23 +11,6 @@ namespace {
 
 bool is_space(char c) { return c == '\r' || c == '\n' || c == ' ' || c == '\t' || c == '\0'; }
 
-// Index in `bytes` (which begin at stream offset `base`) of the first `byte`, or bytes.size().
-std::size_t look(MllpScanner::Lookout& lookout, char byte, std::string_view bytes, std::uint64_t base) {
-    const std::uint64_t end = base + bytes.size();
-    std::uint64_t from = base;
-    if (lookout.clear_until >= base) {
-        if (lookout.found || lookout.clear_until >= end)
-            return static_cast<std::size_t>(std::min(lookout.clear_until, end) - base);
-        from = lookout.clear_until;
-    }
-    const char* first = bytes.data() + (from - base);
-    const char* last = bytes.data() + bytes.size();
-    const char* hit = detail::find_byte(first, last, byte);
-    lookout.found = hit != last;
-    lookout.clear_until = base + static_cast<std::uint64_t>(hit - bytes.data());
-    return static_cast<std::size_t>(hit - bytes.data());
-}
-
 }  // namespace
 
 MllpToken MllpScanner::skipped_run() {
@@ -65,7 +48,7 @@ MllpToken MllpScanner::next(std::string_view bytes) {
     }
 
     if (!in_frame_) {
-        std::size_t n = look(start_block_, kMllpStartBlock, bytes, offset_);
+        std::size_t n = start_block_.find(kMllpStartBlock, bytes, offset_);
         if (n > 0) {
             if (!run_dirty_) {
                 auto it = std::find_if_not(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n), is_space);
@@ -91,8 +74,8 @@ MllpToken MllpScanner::next(std::string_view bytes) {
     }
 
     // In a frame: message bytes up to the next end or start block.
-    std::size_t n = std::min(look(end_block_, kMllpEndBlock, bytes, offset_),
-                             look(start_block_, kMllpStartBlock, bytes, offset_));
+    std::size_t n = std::min(end_block_.find(kMllpEndBlock, bytes, offset_),
+                             start_block_.find(kMllpStartBlock, bytes, offset_));
     std::size_t dropped = 0;
     if (n > 0) {
         if (frame_size_ < max_frame_size_) {

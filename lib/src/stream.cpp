@@ -157,7 +157,12 @@ MessageReader::Advance MessageReader::advance() {
 bool MessageReader::find_line(Line& line) {
     const char* begin = data_.data() + (pos_ - base_);
     const char* end = data_.data() + (region_end_ - base_);
-    const char* t = detail::find_any3(begin + line_scanned_, end, '\r', '\n', kMllpEndBlock);
+    // Each of the three bytes is looked for on its own (memchr), and where it is (or that it is not
+    // there) is remembered: an LF in a CR file is looked for once per buffer, not once per line.
+    const std::string_view bytes(begin, static_cast<std::size_t>(end - begin));
+    std::size_t at = std::min(cr_.find('\r', bytes, pos_), lf_.find('\n', bytes, pos_));
+    if (region_ == Region::plain) at = std::min(at, fs_.find(kMllpEndBlock, bytes, pos_));  // none in a frame
+    const char* t = begin + at;
     const bool closed = boundary_.has_value() || finished_;
     if (t < end) {
         const char* after = t + 1;

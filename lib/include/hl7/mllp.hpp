@@ -17,8 +17,10 @@
 // Every event carries its stream offset: the bytes fed so far, counted from 0.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -31,6 +33,37 @@ namespace hl7 {
 inline constexpr char kMllpStartBlock = '\x0b';
 inline constexpr char kMllpEndBlock = '\x1c';
 inline constexpr std::size_t kDefaultMaxFrameSize = std::size_t(64) << 20;  // 64 MiB
+
+namespace detail {
+
+// Where the next `byte` of a stream is, searched piece by piece (the pieces given in stream order,
+// overlapping as they like): the answer is remembered by stream offset, so a byte that is rare or
+// absent is looked for once per stretch of the stream, not once per call.
+struct Lookout {
+    std::uint64_t clear_until = 0;  // no such byte before this offset (from where it was looked for)
+    bool found = false;             // and there is one at clear_until
+
+    // Index in `bytes` (which begin at stream offset `base`, never less than the last base) of the
+    // first `byte`, or bytes.size().
+    std::size_t find(char byte, std::string_view bytes, std::uint64_t base) {
+        const std::uint64_t end = base + bytes.size();
+        std::uint64_t from = base;
+        if (clear_until >= base) {
+            if (found || clear_until >= end) return static_cast<std::size_t>(std::min(clear_until, end) - base);
+            from = clear_until;
+        }
+        std::size_t skip = static_cast<std::size_t>(from - base);
+        const void* hit = bytes.size() > skip ? std::memchr(bytes.data() + skip, static_cast<unsigned char>(byte),
+                                                            bytes.size() - skip)
+                                              : nullptr;
+        std::size_t at = hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - bytes.data()) : bytes.size();
+        found = hit != nullptr;
+        clear_until = base + at;
+        return at;
+    }
+};
+
+}  // namespace detail
 
 // How a frame ended.
 enum class FrameEnd : std::uint8_t {
@@ -78,13 +111,6 @@ public:
     bool frame_oversized() const { return frame_size_ > max_frame_size_; }
     std::size_t max_frame_size() const { return max_frame_size_; }
 
-    // Where the next `byte` is: a search remembered across calls, by stream offset, so a byte
-    // that is rare (or absent) is looked for once per region, not once per call.
-    struct Lookout {
-        std::uint64_t clear_until = 0;  // no such byte before this offset (from where it was looked for)
-        bool found = false;             // and there is one at clear_until
-    };
-
 private:
     MllpToken skipped_run();
     MllpToken frame_end(FrameEnd end);
@@ -97,7 +123,7 @@ private:
     std::uint64_t frame_size_ = 0;
     bool run_dirty_ = false;  // the run outside frames has a byte other than whitespace
     std::uint64_t run_offset_ = 0;
-    Lookout start_block_, end_block_;
+    detail::Lookout start_block_, end_block_;
 };
 
 // A frame or a problem, taken out of an MllpDecoder.

@@ -168,6 +168,7 @@ private:
     std::uint64_t pos_ = 0;         // next byte to split into lines
     std::uint64_t region_end_ = 0;  // end of the bytes the scanner has classified so far
     std::size_t line_scanned_ = 0;  // bytes after pos_ known to hold no line end
+    detail::Lookout cr_, lf_, fs_;  // where the next line ends are
     std::optional<MllpToken> boundary_;  // what ends the region at region_end_
     std::uint64_t line_no_ = 1;     // line number at pos_
     bool prev_cr_ = false;          // the byte before pos_ was a CR (between frames: a CRLF is one line end)
