@@ -33,6 +33,15 @@ std::string plural(std::uint64_t n, std::string_view word) { return fmt::format(
 
 }  // namespace
 
+void place_in_stream(Diagnostic& d, const StreamItem& item, const Message* message) {
+    if (d.where.has_offset) {
+        d.where.byte_offset += item.offset;
+    } else if (message && d.where.segment_index > 0 && d.where.segment_index <= message->size()) {
+        d.where.byte_offset = item.offset + message->segment_offset(d.where.segment_index - 1);
+        d.where.has_offset = true;
+    }
+}
+
 ReadResult MessageStream::Replay::read(char* buffer, std::size_t capacity) {
     if (served < prefix.size()) {
         std::size_t n = std::min(capacity, prefix.size() - served);
@@ -115,13 +124,7 @@ bool MessageStream::next_er7() {
     }
     has_message_ = true;
     for (Diagnostic& n : parse_notes_) {
-        // Placed by their offset in the message, or else by their segment's.
-        if (n.where.has_offset) {
-            n.where.byte_offset += item_.offset;
-        } else if (n.where.segment_index > 0 && n.where.segment_index <= message_.size()) {
-            n.where.byte_offset = item_.offset + message_.segment_offset(n.where.segment_index - 1);
-            n.where.has_offset = true;
-        }
+        place_in_stream(n, item_, &message_);
         item_.notes.push_back(std::move(n));
     }
     return true;

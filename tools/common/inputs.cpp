@@ -76,14 +76,7 @@ int InputLoop::status() const {
 
 void InputLoop::report(const Diagnostic& diagnostic, const MessageContext& context, const Message* message) {
     Diagnostic d = diagnostic;
-    if (!context.from_json) {
-        if (d.where.has_offset) {
-            d.where.byte_offset += context.item.offset;
-        } else if (message && d.where.segment_index > 0 && d.where.segment_index <= message->size()) {
-            d.where.byte_offset = context.item.offset + message->segment_offset(d.where.segment_index - 1);
-            d.where.has_offset = true;
-        }
-    }
+    if (!context.from_json) place_in_stream(d, context.item, message);
     reporter_.report(d, context.file, context.item.index);
 }
 
@@ -120,7 +113,8 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
     MessageStream stream(source);
     while (stream.next()) {
         const StreamItem& item = stream.item();
-        MessageContext context{name, item, stream.message(), stream.from_json()};
+        MessageContext context{name, item, stream.message(), stream.from_json(),
+                               stream.json_origin() ? &*stream.json_origin() : nullptr};
         for (const auto& n : stream.notes()) reporter_.report(n, name, item.index);  // placed by the stream
         if (const Diagnostic* problem = stream.problem()) {
             reporter_.report(*problem, name, item.index);

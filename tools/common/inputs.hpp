@@ -11,6 +11,7 @@
 #include "common/diagnostics.hpp"
 #include "common/output.hpp"
 #include "hl7/message.hpp"
+#include "hl7/reader.hpp"
 #include "hl7/stream.hpp"
 
 namespace hl7::cli {
@@ -20,6 +21,7 @@ struct MessageContext {
     const StreamItem& item;       // position, batch lines; for JSON input, rebuilt from the JSON
     Message* message;             // null for batch lines without a message (or around unparseable input)
     bool from_json = false;
+    const JsonOrigin* json_origin = nullptr;  // the "source" a JSON object carried, if it had one
 };
 
 class InputLoop {

@@ -30,6 +30,10 @@ struct JsonOrigin {
     std::uint64_t index = 0;
 };
 
+// Places a diagnostic found in an ER7 entry's message in the stream: an offset within the message
+// moves by the entry's offset; one that names only a segment gets that segment's offset.
+void place_in_stream(Diagnostic& diagnostic, const StreamItem& item, const Message* message);
+
 class MessageStream {
 public:
     explicit MessageStream(ByteSource& source, ReaderOptions options = {});
