@@ -60,6 +60,7 @@ std::string plural_bytes(std::uint64_t n) { return fmt::format("{} byte{}", n, n
 MessageReader::MessageReader(ByteSource& source, ReaderOptions options)
     : source_(source), options_(options), scanner_(options.max_message_size) {
     if (options_.read_size < 16) options_.read_size = 16;
+    if (options_.max_message_size < 4) options_.max_message_size = 4;  // room for a line's first bytes
     data_.resize(options_.read_size);
 }
 
@@ -74,28 +75,31 @@ void MessageReader::note(Severity severity, std::string code, std::string text, 
 }
 
 // Drops the bytes no longer needed, makes room and reads more. Called when the scanner has taken
-// every byte in the buffer. False at the end of input, on a read error, or when the bytes still
-// needed would go past the size limit (over_limit_).
+// every byte in the buffer. False at the end of input, on a read error, or when the line being
+// read is longer than the limit (long_line_): its bytes are not kept.
+//
+// What is kept: the item in progress (at most the limit, or it is dropped), blank lines after it
+// (until they and the line being read pass the limit: then the item is moved aside), and the line
+// being read (at most the limit). So memory stays below twice the limit, plus a read.
 bool MessageReader::fill() {
     if (eof_) return false;
-    // An item with no content yet needs nothing before the line being read.
-    std::uint64_t need = kind_ == Kind::none ? pos_ : std::min(keep_from_, pos_);
-    if (unread_ && unread_->type == Unit::Type::line) need = std::min(need, unread_->line.begin);
+    std::uint64_t need = pos_;
+    if (kind_ != Kind::none && !dropping_ && spilled_.empty()) {
+        if (base_ + size_ - item_end_ > options_.max_message_size) spill_item();
+        else need = std::min(keep_from_, pos_);
+    }
     if (std::size_t drop = static_cast<std::size_t>(need - base_); drop > 0) {
         std::memmove(data_.data(), data_.data() + drop, size_ - drop);
         size_ -= drop;
         base_ += drop;
     }
-    // Past the limit, unless only the first bytes of the line after a whole item are kept: those
-    // tell whether the line starts the next item.
-    if (size_ > options_.max_message_size &&
-        (pos_ - base_ > options_.max_message_size || base_ + size_ - pos_ >= 4)) {
-        over_limit_ = true;
+    if (base_ + size_ - pos_ > options_.max_message_size) {
+        long_line_ = true;
         return false;
     }
     if (data_.size() - size_ < options_.read_size / 2) {
         std::size_t capacity = std::max(data_.size() * 2, size_ + options_.read_size);
-        data_.resize(std::min(capacity, options_.max_message_size + options_.read_size));
+        data_.resize(std::min(capacity, 2 * options_.max_message_size + options_.read_size));
     }
     ReadResult r = source_.read(data_.data() + size_, data_.size() - size_);
     if (r.error != 0) {
@@ -109,6 +113,22 @@ bool MessageReader::fill() {
     }
     size_ += r.size;
     return true;
+}
+
+// Blank lines pile up after the item in progress: its bytes (at most the limit) move to a buffer of
+// their own, so the buffer need not hold the blanks. Any line that joins the item after this takes it
+// past the limit, so the item's views all lie in the moved bytes.
+void MessageReader::spill_item() {
+    spilled_.assign(view(keep_from_, item_end_));
+    spilled_at_ = keep_from_;
+    keep_from_ = pos_;
+}
+
+std::string_view MessageReader::item_view(Span span) const {
+    if (!spilled_.empty() && span.begin >= spilled_at_ && span.end <= spilled_at_ + spilled_.size())
+        return std::string_view(spilled_).substr(static_cast<std::size_t>(span.begin - spilled_at_),
+                                                  static_cast<std::size_t>(span.end - span.begin));
+    return view(span.begin, span.end);
 }
 
 // Runs the scanner over the buffer's next bytes: extends the current region or sets the boundary
@@ -143,9 +163,9 @@ MessageReader::Advance MessageReader::advance() {
             return Advance::more;
         }
         if (!fill()) {
-            if (over_limit_) {
-                over_limit_ = false;
-                return Advance::too_large;
+            if (long_line_) {
+                long_line_ = false;
+                return Advance::long_line;
             }
             if (error_) return Advance::end;
         }
@@ -164,9 +184,9 @@ bool MessageReader::find_line(Line& line) {
     if (region_ == Region::plain) at = std::min(at, fs_.find(kMllpEndBlock, bytes, pos_));  // none in a frame
     const char* t = begin + at;
     const bool closed = boundary_.has_value() || finished_;
+    LineEnd kind;
+    const char* after = t + 1;
     if (t < end) {
-        const char* after = t + 1;
-        LineEnd kind;
         if (*t == '\r') {
             if (after == end && !closed) {  // CR at the end of what is known: an LF may follow
                 line_scanned_ = static_cast<std::size_t>(t - begin);
@@ -183,29 +203,59 @@ bool MessageReader::find_line(Line& line) {
         } else {
             kind = LineEnd::fs;  // only in plain text: in a frame, the scanner ends the frame there
         }
-        line.begin = pos_;
-        line.content_end = pos_ + static_cast<std::uint64_t>(t - begin);
-        line.end = pos_ + static_cast<std::uint64_t>(after - begin);
-        line.kind = kind;
-        line.number = line_no_;
-        if (kind != LineEnd::fs) ++line_no_;
-        pos_ = line.end;
-        line_scanned_ = 0;
-        return true;
-    }
-    if (!closed) {
+    } else if (closed) {  // the region ends here, and the line with it
+        kind = !boundary_                                             ? LineEnd::eof
+               : boundary_->kind == MllpToken::Kind::frame_begin ? LineEnd::frame_begin
+                                                                      : LineEnd::frame_end;
+        after = t;
+    } else {
         line_scanned_ = static_cast<std::size_t>(end - begin);
         return false;
     }
-    line.begin = pos_;
-    line.content_end = line.end = region_end_;
-    line.kind = !boundary_                                             ? LineEnd::eof
-                : boundary_->kind == MllpToken::Kind::frame_begin ? LineEnd::frame_begin
-                                                                       : LineEnd::frame_end;
-    line.number = line_no_;
-    pos_ = region_end_;
+    if (dropped_) {  // the end of a long line
+        line = *dropped_;
+        if (line.blank && !is_blank(std::string_view(begin, static_cast<std::size_t>(t - begin)))) line.blank = false;
+        dropped_.reset();
+    } else {
+        line = Line{};
+        line.begin = pos_;
+        line.number = line_no_;
+    }
+    line.content_end = pos_ + static_cast<std::uint64_t>(t - begin);
+    line.end = pos_ + static_cast<std::uint64_t>(after - begin);
+    line.kind = kind;
+    if (kind == LineEnd::cr || kind == LineEnd::lf || kind == LineEnd::crlf) ++line_no_;
+    pos_ = line.end;
     line_scanned_ = 0;
     return true;
+}
+
+// The line being read is longer than the limit: what is known of it so far is dropped, keeping its
+// start, first bytes and whether it is blank.
+void MessageReader::drop_long_line() {
+    std::string_view bytes = view(pos_, pos_ + line_scanned_);
+    if (!dropped_) {
+        Line line;
+        line.begin = pos_;
+        line.number = line_no_;
+        line.long_line = true;
+        if (pos_ == 0 && bytes.substr(0, 3) == kByteOrderMark) {
+            bytes.remove_prefix(3);
+            line.begin = 3;
+            note(Severity::note, "bom", "UTF-8 byte order mark skipped", 0);
+        }
+        line.blank = true;
+        dropped_ = line;
+    }
+    Line& line = *dropped_;
+    while (line.head_size < line.head.size() && !bytes.empty()) {
+        line.head[line.head_size++] = bytes.front();
+        bytes.remove_prefix(1);
+    }
+    if (line.blank && !is_blank(bytes)) line.blank = false;
+    if (line.blank && !is_blank(std::string_view(line.head.data(), line.head_size))) line.blank = false;
+    pos_ += line_scanned_;
+    line_scanned_ = 0;
 }
 
 // Between frames the bytes are only counted: line numbers go on across them (a CRLF is one end).
@@ -232,7 +282,7 @@ void MessageReader::next_unit(Unit& unit) {
             unit.type = Unit::Type::frame_too_large;
             return;
         }
-        if (pos_ < region_end_) {
+        if (pos_ < region_end_ || (dropped_ && (boundary_ || finished_))) {
             if (region_ == Region::between || (region_ == Region::frame && frame_dropped_)) {
                 count_lines(pos_, region_end_);
                 pos_ = region_end_;
@@ -241,18 +291,6 @@ void MessageReader::next_unit(Unit& unit) {
             if (find_line(unit.line)) {
                 unit.type = Unit::Type::line;
                 return;
-            }
-            if (skipping_) {
-                if (line_abandoned_) {  // the rest of a skipped line is not kept
-                    pos_ += line_scanned_;
-                    line_scanned_ = 0;
-                } else if (region_end_ - pos_ >= 4) {  // enough to tell whether the line starts a message
-                    unit.type = Unit::Type::line_head;
-                    unit.line.begin = pos_;
-                    unit.line.content_end = unit.line.end = region_end_;
-                    unit.line.number = line_no_;
-                    return;
-                }
             }
         }
         if (boundary_) {
@@ -299,9 +337,9 @@ void MessageReader::next_unit(Unit& unit) {
             case Advance::end:
                 finished_ = true;
                 break;
-            case Advance::too_large:
-                unit.type = Unit::Type::too_large;
-                return;
+            case Advance::long_line:
+                drop_long_line();
+                break;
         }
     }
 }
@@ -309,26 +347,21 @@ void MessageReader::next_unit(Unit& unit) {
 void MessageReader::start_item() {
     kind_ = Kind::none;
     closed_ = false;
+    dropping_ = false;
     item_framed_ = in_frame_;
     body_ = {};
     body_line_ = 0;
     header_.clear();
     trailer_.clear();
     notes_.clear();
-    keep_from_ = unread_ && unread_->type == Unit::Type::line ? unread_->line.begin : pos_;
+    spilled_.clear();
+    keep_from_ = pos_;
 }
 
 bool MessageReader::finish(StreamItem& item) {
-    // An item read whole without the buffer filling up may still be past the limit. (In a frame,
-    // the scanner keeps to the limit.)
-    if (!item_framed_ && kind_ != Kind::none) {
-        std::uint64_t end = !unread_                                 ? pos_
-                            : unread_->type == Unit::Type::line ? unread_->line.begin
-                                                                 : unread_->token.offset;
-        if (end - keep_from_ > options_.max_message_size) return finish_oversized(item, keep_from_, end - keep_from_, body_line_);
-    }
+    if (dropping_) return finish_oversized(item, item_begin_, item_end_ - item_begin_, item_line_);
     if (kind_ == Kind::message || kind_ == Kind::junk) {
-        item.text = view(body_.begin, body_.end);
+        item.text = item_view(body_);
         item.junk = kind_ == Kind::junk;
         item.index = ++message_count_;
         item.offset = body_.begin;
@@ -340,8 +373,8 @@ bool MessageReader::finish(StreamItem& item) {
         item.line = body_line_;
     }
     item.framed = item_framed_;
-    for (Span s : header_) item.header.push_back(view(s.begin, s.end));
-    for (Span s : trailer_) item.trailer.push_back(view(s.begin, s.end));
+    for (Span s : header_) item.header.push_back(item_view(s));
+    for (Span s : trailer_) item.trailer.push_back(item_view(s));
     item.notes = std::move(notes_);
     notes_.clear();
     return true;
@@ -359,94 +392,21 @@ bool MessageReader::finish_oversized(StreamItem& item, std::uint64_t offset, std
     return true;
 }
 
-// Whether a complete line `content` would end the item in progress (and start the next).
-bool MessageReader::ends_item(std::string_view content) const {
-    if (is_blank(content)) return false;
-    switch (segment_kind(content)) {
-        case SegmentKind::msh: return kind_ != Kind::none && !(kind_ == Kind::control && !closed_);
-        case SegmentKind::fhs:
-        case SegmentKind::bhs: return kind_ == Kind::message || kind_ == Kind::junk || closed_;
-        case SegmentKind::bts:
-        case SegmentKind::fts: return false;
-        case SegmentKind::other: break;
+// A line that is not blank joins the item in progress (or starts it). Past the limit, the item's
+// bytes are dropped and only its extent is followed.
+void MessageReader::take(const Line& line) {
+    if (kind_ == Kind::none) {
+        item_begin_ = keep_from_ = line.begin;
+        item_line_ = line.number;
     }
-    return kind_ != Kind::none && closed_;
-}
-
-// The item in progress is too large: its bytes are dropped from `from` on; the lines after it
-// are skipped until one starts a new item. `abandon`: the line being read belongs to it too.
-void MessageReader::enter_skip(std::uint64_t from, std::uint64_t line, bool abandon) {
-    skipping_ = true;
-    skip_closed_ = closed_;
-    skip_from_ = from;
-    skip_line_ = line;
-    kind_ = Kind::none;
-    closed_ = false;
-    body_ = {};
-    header_.clear();
-    trailer_.clear();
-    line_abandoned_ = abandon;
-    if (abandon) {
-        pos_ += line_scanned_;
-        line_scanned_ = 0;
-    }
-    keep_from_ = pos_;
-}
-
-// Whether a line ends the skipped item: a message or batch header, or after its batch trailer
-// anything else.
-bool MessageReader::ends_skip(std::string_view content) {
-    if (is_blank(content)) return false;
-    switch (segment_kind(content)) {
-        case SegmentKind::msh:
-        case SegmentKind::fhs:
-        case SegmentKind::bhs: return true;
-        case SegmentKind::bts:
-        case SegmentKind::fts: skip_closed_ = true; return false;
-        case SegmentKind::other: break;
-    }
-    return skip_closed_;
-}
-
-bool MessageReader::skip_oversized(StreamItem& item) {
-    auto done = [&](std::uint64_t end) {
-        skipping_ = false;
-        line_abandoned_ = false;
-        return finish_oversized(item, skip_from_, end - skip_from_, skip_line_);
-    };
-    Unit u;
-    for (;;) {
+    item_end_ = line.end;
+    if (!dropping_ && item_end_ - item_begin_ > options_.max_message_size) {
+        dropping_ = true;
+        body_ = {};
+        header_.clear();
+        trailer_.clear();
+        spilled_.clear();
         keep_from_ = pos_;
-        next_unit(u);
-        switch (u.type) {
-            case Unit::Type::line:
-                if (line_abandoned_) {  // the rest of a line skipped unread
-                    line_abandoned_ = false;
-                    continue;
-                }
-                if (!ends_skip(view(u.line.begin, u.line.content_end))) continue;
-                unread_ = u;
-                return done(u.line.begin);
-            case Unit::Type::line_head:
-                if (ends_skip(view(u.line.begin, u.line.content_end))) return done(u.line.begin);
-                line_abandoned_ = true;
-                pos_ += line_scanned_;
-                line_scanned_ = 0;
-                continue;
-            case Unit::Type::too_large:  // a line not yet known to start a message
-                line_abandoned_ = true;
-                pos_ += line_scanned_;
-                line_scanned_ = 0;
-                continue;
-            case Unit::Type::frame_begin:
-                unread_ = u;
-                return done(u.token.offset);
-            case Unit::Type::end:
-                if (error_) return false;
-                return done(scanner_.offset());
-            default:  // frames begin only after the skip ends
-                continue;
-        }
     }
 }
 
@@ -457,9 +417,8 @@ bool MessageReader::next(StreamItem& item) {
     item.notes.clear();
     item.index = item.offset = item.line = item.oversized = 0;
     item.junk = item.framed = false;
-    start_item();
     if (error_) return false;
-    if (skipping_) return skip_oversized(item);
+    start_item();
 
     auto has_content = [this] { return kind_ != Kind::none; };
     Unit u;
@@ -480,21 +439,10 @@ bool MessageReader::next(StreamItem& item) {
                 if (error_) return false;
                 if (has_content() || !notes_.empty()) return finish(item);
                 return false;
-            case Unit::Type::too_large: {
-                // The item and the line being read are together past the limit.
-                if (!has_content()) {
-                    enter_skip(pos_, line_no_, true);
-                } else if (pos_ - keep_from_ <= options_.max_message_size) {
-                    if (ends_item(view(pos_, region_end_))) return finish(item);  // the next one is too large
-                    enter_skip(keep_from_, body_line_, true);
-                } else {
-                    enter_skip(keep_from_, body_line_, false);
-                }
-                return skip_oversized(item);
-            }
             case Unit::Type::frame_too_large:  // its bytes are dropped; frame_end reports it
                 kind_ = Kind::none;
                 closed_ = false;
+                dropping_ = false;
                 body_ = {};
                 header_.clear();
                 trailer_.clear();
@@ -531,87 +479,83 @@ bool MessageReader::next(StreamItem& item) {
                     note(Severity::warning, "empty-frame", "empty MLLP frame skipped", at);
                 continue;
             }
-            case Unit::Type::line_head:  // only while skipping
-                continue;
         }
 
         Line& line = u.line;
-        std::string_view content = view(line.begin, line.content_end);
-        if (line.begin == 0 && content.substr(0, 3) == kByteOrderMark) {
-            line.begin += 3;
-            content.remove_prefix(3);
-            note(Severity::note, "bom", "UTF-8 byte order mark skipped", 0);
-        }
-
-        if (line.kind == LineEnd::frame_begin) {
-            // Text on the line before a start block is not part of any message.
-            if (has_content()) {
-                unread_ = u;
-                return finish(item);
+        std::string_view content;  // of a long line, its first bytes: enough to tell where it goes
+        bool blank;
+        if (line.long_line) {
+            content = std::string_view(line.head.data(), line.head_size);
+            blank = line.blank;
+        } else {
+            content = view(line.begin, line.content_end);
+            if (line.begin == 0 && content.substr(0, 3) == kByteOrderMark) {
+                line.begin += 3;
+                content.remove_prefix(3);
+                note(Severity::note, "bom", "UTF-8 byte order mark skipped", 0);
             }
-            if (!is_blank(content))
-                note(Severity::warning, "skipped-bytes",
-                     fmt::format("{} outside MLLP frames skipped", plural_bytes(line.end - line.begin)), line.begin);
-            continue;
+            blank = is_blank(content);
         }
 
+        if (!blank) {
+            switch (segment_kind(content)) {
+                case SegmentKind::msh:
+                    // Open batch header lines (FHS/BHS, no trailer yet) belong to this message.
+                    if (has_content() && !(kind_ == Kind::control && !closed_)) {
+                        unread_ = u;
+                        return finish(item);
+                    }
+                    take(line);
+                    kind_ = Kind::message;
+                    body_ = {line.begin, text_end(line)};
+                    body_line_ = line.number;
+                    break;
+                case SegmentKind::fhs:
+                case SegmentKind::bhs:
+                    if (kind_ == Kind::message || kind_ == Kind::junk || closed_) {
+                        unread_ = u;
+                        return finish(item);
+                    }
+                    if (kind_ == Kind::none) body_line_ = line.number;
+                    take(line);
+                    kind_ = Kind::control;
+                    if (!dropping_) header_.push_back({line.begin, line.content_end});
+                    break;
+                case SegmentKind::bts:
+                case SegmentKind::fts:
+                    if (kind_ == Kind::none) body_line_ = line.number;
+                    take(line);
+                    if (kind_ == Kind::none) kind_ = Kind::control;
+                    if (!dropping_) trailer_.push_back({line.begin, line.content_end});
+                    closed_ = true;
+                    break;
+                case SegmentKind::other:
+                    if ((kind_ == Kind::message || kind_ == Kind::junk) && !closed_) {
+                        take(line);
+                        body_.end = text_end(line);
+                    } else if (kind_ == Kind::control && !closed_) {
+                        // Batch header lines followed by something that is not a message: the junk
+                        // keeps the header, so the batch lines still round-trip around it.
+                        take(line);
+                        kind_ = Kind::junk;
+                        body_ = {line.begin, text_end(line)};
+                        body_line_ = line.number;
+                    } else if (has_content()) {
+                        unread_ = u;
+                        return finish(item);
+                    } else {
+                        take(line);
+                        kind_ = Kind::junk;
+                        body_ = {line.begin, text_end(line)};
+                        body_line_ = line.number;
+                    }
+                    break;
+            }
+            if (dropping_) body_ = {};
+        }
+        // Noted once the line is taken (a line handed back for the next item is noted there).
         if (line.kind == LineEnd::fs)
             note(Severity::warning, "stray-end-block", "MLLP end block outside a frame ignored", line.content_end);
-        if (is_blank(content)) continue;
-        switch (segment_kind(content)) {
-            case SegmentKind::msh:
-                // Open batch header lines (FHS/BHS, no trailer yet) belong to this message.
-                if (has_content() && !(kind_ == Kind::control && !closed_)) {
-                    unread_ = u;
-                    return finish(item);
-                }
-                kind_ = Kind::message;
-                body_ = {line.begin, text_end(line)};
-                body_line_ = line.number;
-                break;
-            case SegmentKind::fhs:
-            case SegmentKind::bhs:
-                if (kind_ == Kind::message || kind_ == Kind::junk || closed_) {
-                    unread_ = u;
-                    return finish(item);
-                }
-                if (kind_ == Kind::none) {
-                    keep_from_ = line.begin;
-                    body_line_ = line.number;
-                }
-                kind_ = Kind::control;
-                header_.push_back({line.begin, line.content_end});
-                break;
-            case SegmentKind::bts:
-            case SegmentKind::fts:
-                if (kind_ == Kind::none) {
-                    keep_from_ = line.begin;
-                    body_line_ = line.number;
-                    kind_ = Kind::control;
-                }
-                trailer_.push_back({line.begin, line.content_end});
-                closed_ = true;
-                break;
-            case SegmentKind::other:
-                if ((kind_ == Kind::message || kind_ == Kind::junk) && !closed_) {
-                    body_.end = text_end(line);
-                } else if (kind_ == Kind::control && !closed_) {
-                    // Batch header lines followed by something that is not a message: the junk keeps
-                    // the header, so the batch lines still round-trip around it.
-                    kind_ = Kind::junk;
-                    body_ = {line.begin, text_end(line)};
-                    body_line_ = line.number;
-                } else if (has_content()) {
-                    unread_ = u;
-                    return finish(item);
-                } else {
-                    kind_ = Kind::junk;
-                    keep_from_ = line.begin;
-                    body_ = {line.begin, text_end(line)};
-                    body_line_ = line.number;
-                }
-                break;
-        }
     }
 }
 

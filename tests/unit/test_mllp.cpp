@@ -287,3 +287,33 @@ TEST_CASE("mllp: the scanner over a caller's growing buffer gives what the decod
         CHECK(scanner.offset() == input.size());
     }
 }
+
+TEST_CASE("mllp: random streams of framing bytes decode the same however they are cut") {
+    // Inputs made mostly of the bytes the rules are about; the events must not depend on the
+    // chunking, the content must come out whole (or be reported oversized), and nothing is lost:
+    // every byte is in a frame's message, a skipped run, whitespace, or the framing.
+    const char alphabet[] = {'\x0b', '\x1c', '\r', '\n', ' ', 'a', 'b', '\x0b', '\x1c', 'a'};
+    Lcg rng{99};
+    for (int round = 0; round < 300; ++round) {
+        std::string input;
+        std::size_t length = (rng.next() >> 16) % 60;
+        for (std::size_t i = 0; i < length; ++i) input.push_back(alphabet[(rng.next() >> 16) % sizeof alphabet]);
+        CAPTURE(round);
+        std::size_t max = 1 + (rng.next() >> 16) % 12;
+        auto whole = decode(input, {input.size()}, max);
+        for (const auto& cuts : chunkings(input.size())) CHECK(decode(input, cuts, max) == whole);
+        for (const Ev& e : whole) {
+            REQUIRE(e.offset + e.size <= input.size());
+            if (e.kind == Kind::frame) {
+                CHECK(e.message == input.substr(e.offset, e.size));
+                CHECK(e.size <= max);
+                CHECK(input[e.offset - 1] == '\x0b');
+                CHECK(e.message.find_first_of("\x0b\x1c") == std::string::npos);
+            } else if (e.kind == Kind::oversized) {
+                CHECK(e.size > max);
+            } else {
+                CHECK(input.substr(e.offset, e.size).find('\x0b') == std::string::npos);
+            }
+        }
+    }
+}

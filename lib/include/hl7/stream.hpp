@@ -10,6 +10,7 @@
 // (hl7/reader.hpp reads JSON input too, and parses the messages.)
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -87,8 +88,9 @@ struct ReaderOptions {
 
 // Splits ER7 input into messages. MLLP framing goes through MllpScanner (hl7/mllp.hpp), over this
 // reader's own buffer: the framing rules are that codec's. Before the first frame, text outside
-// frames is plain ER7; after it, bytes outside frames are skipped as the codec reports them. Text
-// on a line before a start block is skipped too (reported unless blank).
+// frames is plain ER7 (a start block ends it, like the end of input); after it, bytes outside
+// frames are skipped as the codec reports them. What is read does not depend on how the input is
+// cut into reads.
 class MessageReader {
 public:
     explicit MessageReader(ByteSource& source, ReaderOptions options = {});
@@ -108,17 +110,21 @@ private:
         std::uint64_t begin = 0, content_end = 0, end = 0;  // stream offsets
         LineEnd kind = LineEnd::eof;
         std::uint64_t number = 0;
+        // A line longer than the limit is not kept: what is known of it is its first bytes and
+        // whether it is blank, which is all that decides where it goes.
+        bool long_line = false;
+        bool blank = false;
+        std::uint8_t head_size = 0;
+        std::array<char, 4> head{};
     };
     // What comes next in the input: a line, a framing event, or the end.
     struct Unit {
         enum class Type : std::uint8_t {
             line,
-            line_head,       // the first bytes of a line still being read (while skipping)
             frame_begin,
             frame_end,
             frame_too_large,  // the open frame just went past the limit
             skipped,          // a run of bytes between frames
-            too_large,        // the text kept for the item in progress went past the limit
             end,
         };
         Type type = Type::end;
@@ -132,24 +138,24 @@ private:
     // What the bytes being split into lines are: plain ER7 (outside frames, before the first),
     // a frame's message, or bytes between frames (only counted).
     enum class Region : std::uint8_t { plain, frame, between };
-    enum class Advance : std::uint8_t { more, end, too_large };
+    enum class Advance : std::uint8_t { more, end, long_line };
 
     void next_unit(Unit& unit);
     bool find_line(Line& line);
+    void drop_long_line();
     Advance advance();
     bool fill();
+    void spill_item();
     void count_lines(std::uint64_t from, std::uint64_t to);
     void start_item();
+    void take(const Line& line);
     bool finish(StreamItem& item);
     bool finish_oversized(StreamItem& item, std::uint64_t offset, std::uint64_t size, std::uint64_t line);
-    bool skip_oversized(StreamItem& item);
-    void enter_skip(std::uint64_t from, std::uint64_t line, bool abandon);
-    bool ends_item(std::string_view content) const;
-    bool ends_skip(std::string_view content);
     void note(Severity severity, std::string code, std::string text, std::uint64_t offset);
     std::string_view view(std::uint64_t begin, std::uint64_t end) const {
         return {data_.data() + (begin - base_), static_cast<std::size_t>(end - begin)};
     }
+    std::string_view item_view(Span span) const;
     static std::uint64_t text_end(const Line& line) { return line.kind == LineEnd::fs ? line.content_end : line.end; }
 
     ByteSource& source_;
@@ -160,7 +166,7 @@ private:
     std::uint64_t base_ = 0;     // stream offset of data_[0]
     bool eof_ = false;           // the source has no more bytes
     bool finished_ = false;      // and the scanner has said all it had to say
-    bool over_limit_ = false;    // fill() could not make room within the limit
+    bool long_line_ = false;     // fill() found the line being read longer than the limit
     std::optional<Diagnostic> error_;
 
     // Line splitting: stream offsets.
@@ -173,25 +179,27 @@ private:
     std::uint64_t line_no_ = 1;     // line number at pos_
     bool prev_cr_ = false;          // the byte before pos_ was a CR (between frames: a CRLF is one line end)
     std::optional<Unit> unread_;
+    std::optional<Line> dropped_;   // the long line being read: its start, first bytes, blankness
 
     bool saw_frame_ = false;
     bool in_frame_ = false;
     bool frame_dropped_ = false;  // the open frame went past the limit; its item was dropped
     std::uint64_t frame_line_ = 0;
-    bool skipping_ = false;       // skipping an oversized plain message (or run of text)
-    bool line_abandoned_ = false;  // the rest of the current line is skipped unread
-    bool skip_closed_ = false;     // the skipped item had its batch trailer
-    std::uint64_t skip_from_ = 0, skip_line_ = 0;
     std::uint64_t message_count_ = 0;
 
     // The item being assembled.
     Kind kind_ = Kind::none;
-    bool closed_ = false;  // trailer lines seen: the next other line starts a new item
+    bool closed_ = false;    // trailer lines seen: the next other line starts a new item
+    bool dropping_ = false;  // past the limit: its bytes are no longer kept, it is reported oversized
     bool item_framed_ = false;
     Span body_;
     std::uint64_t body_line_ = 0;
+    std::uint64_t item_begin_ = 0, item_end_ = 0;  // its first byte; the end of its last line that is not blank
+    std::uint64_t item_line_ = 0;                  // line of item_begin_
     std::vector<Span> header_, trailer_;
-    std::uint64_t keep_from_ = 0;  // first byte the current item needs
+    std::uint64_t keep_from_ = 0;  // first byte the current item needs in data_
+    std::string spilled_;          // the item's bytes, moved out of data_ when blank lines after it pile up
+    std::uint64_t spilled_at_ = 0;  // stream offset of spilled_[0]
     Diagnostics notes_;
 };
 
