@@ -211,7 +211,11 @@ bool JsonObjectReader::fill(std::size_t& scan) {
         start_ = 0;
     }
     constexpr std::size_t kRead = 1 << 16;
-    if (data_.size() - size_ < kRead / 2) data_.resize(std::max(data_.size() * 2, size_ + kRead));
+    if (data_.size() - size_ < kRead / 2 && !data_.resize(std::max(data_.size() * 2, size_ + kRead))) {
+        error_ = make_error("out-of-memory", "no memory for a larger read buffer");
+        eof_ = true;
+        return false;
+    }
     ReadResult r = source_.read(data_.data() + size_, data_.size() - size_);
     if (r.error) error_ = make_error("read-error", std::strerror(r.error));
     if (r.size == 0) {

@@ -61,7 +61,7 @@ MessageReader::MessageReader(ByteSource& source, ReaderOptions options)
     : source_(source), options_(options), scanner_(options.max_message_size) {
     if (options_.read_size < 16) options_.read_size = 16;
     if (options_.max_message_size < 4) options_.max_message_size = 4;  // room for a line's first bytes
-    data_.resize(options_.read_size);
+    if (!data_.resize(options_.read_size)) error_ = make_error("out-of-memory", "no memory for the read buffer");
 }
 
 void MessageReader::note(Severity severity, std::string code, std::string text, std::uint64_t offset) {
@@ -99,7 +99,11 @@ bool MessageReader::fill() {
     }
     if (data_.size() - size_ < options_.read_size / 2) {
         std::size_t capacity = std::max(data_.size() * 2, size_ + options_.read_size);
-        data_.resize(std::min(capacity, 2 * options_.max_message_size + options_.read_size));
+        if (!data_.resize(std::min(capacity, 2 * options_.max_message_size + options_.read_size))) {
+            error_ = make_error("out-of-memory", "no memory for a larger read buffer");
+            eof_ = true;
+            return false;
+        }
     }
     ReadResult r = source_.read(data_.data() + size_, data_.size() - size_);
     if (r.error != 0) {

@@ -100,7 +100,7 @@ private:
 
     ByteSource& source_;
     std::size_t max_object_size_;
-    std::vector<char> data_;
+    detail::ByteBuffer data_;
     std::size_t start_ = 0, size_ = 0;  // the object (or what is kept of it) begins at start_
     std::uint64_t base_ = 0, line_ = 1;
     bool eof_ = false;

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,38 @@ private:
     std::string_view data_;
     std::size_t max_read_;  // to test reads that stop anywhere
 };
+
+namespace detail {
+
+// A byte buffer that grows with realloc, so a large one is remapped rather than copied (memory at
+// a growth step is the new size, not old plus new) and new room is not zero-filled.
+class ByteBuffer {
+public:
+    ByteBuffer() = default;
+    ~ByteBuffer() { std::free(data_); }
+    ByteBuffer(const ByteBuffer&) = delete;
+    ByteBuffer& operator=(const ByteBuffer&) = delete;
+
+    char* data() { return data_; }
+    const char* data() const { return data_; }
+    std::size_t size() const { return capacity_; }
+    char operator[](std::size_t i) const { return data_[i]; }
+    // Grows to `capacity` bytes (the contents kept); false when memory runs out.
+    bool resize(std::size_t capacity) {
+        if (capacity <= capacity_) return true;
+        void* grown = std::realloc(data_, capacity);
+        if (!grown) return false;
+        data_ = static_cast<char*>(grown);
+        capacity_ = capacity;
+        return true;
+    }
+
+private:
+    char* data_ = nullptr;
+    std::size_t capacity_ = 0;
+};
+
+}  // namespace detail
 
 // One message (or batch control lines without a message, or junk, or a skipped oversized message)
 // and where it came from. The views stay valid until the next call to MessageReader::next.
@@ -161,7 +194,7 @@ private:
     ByteSource& source_;
     ReaderOptions options_;
     MllpScanner scanner_;
-    std::vector<char> data_;
+    detail::ByteBuffer data_;
     std::size_t size_ = 0;       // valid bytes in data_
     std::uint64_t base_ = 0;     // stream offset of data_[0]
     bool eof_ = false;           // the source has no more bytes
