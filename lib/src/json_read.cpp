@@ -193,21 +193,29 @@ Result<JsonMessage> message_from_json(std::string_view text) {
     }
     if (doc.contains("source") && doc["source"].is_object()) {
         const json& s = doc["source"];
+        result.has_source = true;
         if (s.contains("file") && s["file"].is_string()) result.file = s["file"].get<std::string>();
         if (s.contains("message") && s["message"].is_number_unsigned()) result.index = s["message"].get<std::uint64_t>();
     }
     return result;
 }
 
-bool JsonObjectReader::fill() {
+// Makes room (dropping what is before start_; `scan` moves with the bytes) and reads more.
+bool JsonObjectReader::fill(std::size_t& scan) {
     if (eof_) return false;
     if (start_ > 0) {
         std::memmove(data_.data(), data_.data() + start_, size_ - start_);
         size_ -= start_;
         base_ += start_;
+        scan -= start_;
         start_ = 0;
     }
-    if (data_.size() - size_ < (1 << 15)) data_.resize(std::max<std::size_t>(data_.size() * 2, 1 << 16));
+    constexpr std::size_t kRead = 1 << 16;
+    if (data_.size() - size_ < kRead / 2 && !data_.resize(std::max(data_.size() * 2, size_ + kRead))) {
+        error_ = make_error("out-of-memory", "no memory for a larger read buffer");
+        eof_ = true;
+        return false;
+    }
     ReadResult r = source_.read(data_.data() + size_, data_.size() - size_);
     if (r.error) error_ = make_error("read-error", std::strerror(r.error));
     if (r.size == 0) {
@@ -218,63 +226,107 @@ bool JsonObjectReader::fill() {
     return true;
 }
 
-bool JsonObjectReader::next(std::string_view& object, std::uint64_t& offset, std::uint64_t& line) {
+// Skips a byte order mark at the start and whitespace between objects; false at the end of input.
+bool JsonObjectReader::skip_blanks() {
     std::size_t i = start_;
-    // Skip whitespace between objects.
-    for (;;) {
-        while (i < size_ && (data_[i] == ' ' || data_[i] == '\t' || data_[i] == '\r' || data_[i] == '\n')) {
-            if (data_[i] == '\n') ++line_;
-            ++i;
+    if (!bom_checked_) {
+        while (size_ - start_ < 3 && fill(i)) {
         }
-        if (i < size_) break;
-        start_ = i;
-        i = 0;
-        if (!fill()) return false;
-        i = start_;
+        bom_checked_ = true;
+        if (size_ - start_ >= 3 && std::memcmp(data_.data() + start_, "\xEF\xBB\xBF", 3) == 0) i = start_ + 3;
     }
-    start_ = i;
-    std::uint64_t start_line = line_;
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    std::size_t j = start_;
     for (;;) {
-        for (; j < size_; ++j) {
-            char c = data_[j];
+        for (; i < size_; ++i) {
+            char c = data_[i];
             if (c == '\n') ++line_;
-            if (in_string) {
-                if (escaped) escaped = false;
-                else if (c == '\\') escaped = true;
-                else if (c == '"') in_string = false;
+            else if (c != ' ' && c != '\t' && c != '\r') break;
+        }
+        start_ = i;
+        if (i < size_) return true;
+        if (!fill(i)) return false;
+    }
+}
+
+bool JsonObjectReader::next(JsonObjectText& object) {
+    object = {};
+    if (error_ || !skip_blanks()) return false;
+    object.offset = base_ + start_;
+    object.line = line_;
+    containers_.clear();
+    std::uint64_t dropped = 0;  // bytes of a too large object no longer kept
+    bool in_string = false, escaped = false, stray = false;
+    bool line_start = false;  // only whitespace so far on this line
+    char last = 0;            // the last character outside strings that was not whitespace
+    std::size_t i = start_;
+    auto hand_out = [&](std::size_t end) {
+        object.size = dropped + (end - start_);
+        if (object.size > max_object_size_) object.too_large = true;
+        else object.text = std::string_view(data_.data() + start_, end - start_);
+        start_ = end;
+        return true;
+    };
+    for (;;) {
+        for (; i < size_; ++i) {
+            char c = data_[i];
+            if (stray) {  // text outside objects: a line at a time
+                if (c == '\n') return hand_out(i);
                 continue;
             }
-            if (c == '"') in_string = true;
-            else if (c == '{' || c == '[') ++depth;
-            else if (c == '}' || c == ']') --depth;
-            if (depth <= 0 && !(c == ' ' || c == '\t')) {
-                // A complete value, or a stray character (then a line's worth is returned as is).
-                if (depth < 0 || (c != '}' && c != ']')) {
-                    std::size_t e = j;
-                    while (e < size_ && data_[e] != '\n') ++e;
-                    j = e;
-                }
-                object = std::string_view(data_.data() + start_, j + 1 - start_ > size_ - start_ ? size_ - start_
-                                                                                             : j + 1 - start_);
-                offset = base_ + start_;
-                line = start_line;
-                start_ = std::min(j + 1, size_);
-                return true;
+            if (in_string) {
+                if (c == '\n') return hand_out(i);
+                if (escaped) escaped = false;
+                else if (c == '\\') escaped = true;
+                else if (c == '"') in_string = false, last = '"';
+                continue;
             }
+            switch (c) {
+                case '\n':
+                    ++line_;
+                    line_start = true;
+                    continue;
+                case ' ':
+                case '\t':
+                case '\r':
+                    continue;
+                case '{':
+                    if (line_start && !containers_.empty()) {
+                        bool value_due = last == ':' || last == '[' || (last == ',' && containers_.back() == '[');
+                        if (!value_due) return hand_out(i);  // this line starts the next object
+                    }
+                    containers_.push_back('{');
+                    break;
+                case '[':
+                    containers_.push_back('[');
+                    break;
+                case '}':
+                case ']':
+                    if (containers_.empty()) {
+                        stray = true;
+                        continue;
+                    }
+                    containers_.pop_back();
+                    if (containers_.empty()) return hand_out(i + 1);
+                    break;
+                default:
+                    if (containers_.empty()) {
+                        stray = true;
+                        continue;
+                    }
+                    if (c == '"') in_string = true;
+                    break;
+            }
+            line_start = false;
+            last = c;
         }
-        std::size_t consumed = j - start_;
-        if (!fill()) {
-            if (size_ == start_) return false;
-            object = std::string_view(data_.data() + start_, size_ - start_);
-            offset = base_ + start_;
-            line = start_line;
-            start_ = size_;
-            return true;
+        // More is needed. Past the limit, what was scanned is dropped and the scan goes on.
+        if (dropped + (i - start_) > max_object_size_) {
+            dropped += i - start_;
+            start_ = i;
         }
-        j = start_ + consumed;
+        if (!fill(i)) {
+            if (error_) return false;
+            return hand_out(size_);
+        }
     }
 }
 

@@ -42,7 +42,7 @@ inline std::vector<std::string> hl7_data_files() {
 struct Item {
     std::string text;
     std::vector<std::string> header, trailer;
-    std::uint64_t index = 0, offset = 0, line = 0;
+    std::uint64_t index = 0, offset = 0, line = 0, oversized = 0;
     bool junk = false, framed = false;
     hl7::Diagnostics notes;
     bool has_message() const { return !text.empty() && !junk; }
@@ -68,6 +68,7 @@ inline ReadAll read_all(std::string_view data, std::size_t max_read = SIZE_MAX,
         copy.index = item.index;
         copy.offset = item.offset;
         copy.line = item.line;
+        copy.oversized = item.oversized;
         copy.junk = item.junk;
         copy.framed = item.framed;
         copy.notes = item.notes;

@@ -382,9 +382,11 @@ TEST_CASE("JsonObjectReader: NDJSON and pretty-printed objects back to back") {
         hl7::StringSource source(data, max_read);
         hl7::JsonObjectReader reader(source);
         std::vector<std::tuple<std::string, std::uint64_t, std::uint64_t>> out;
-        std::string_view object;
-        std::uint64_t offset = 0, line = 0;
-        while (reader.next(object, offset, line)) out.emplace_back(std::string(object), offset, line);
+        hl7::JsonObjectText object;
+        while (reader.next(object)) {
+            CHECK(object.size == object.text.size());
+            out.emplace_back(std::string(object.text), object.offset, object.line);
+        }
         CHECK_FALSE(reader.error().has_value());
         return out;
     };
@@ -431,3 +433,64 @@ TEST_CASE("append_json_string") {
     hl7::append_json_string(out, "a\"b\\c\n\x01\xC3\xA9");
     CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\xC3\xA9\"");
 }
+
+namespace {
+
+using ObjectRow = std::tuple<std::string, std::uint64_t, std::uint64_t>;
+
+std::vector<ObjectRow> objects_of(const std::string& data, std::size_t max_read, std::size_t limit = std::size_t(64) << 20) {
+    hl7::StringSource source(data, max_read);
+    hl7::JsonObjectReader reader(source, limit);
+    std::vector<ObjectRow> out;
+    hl7::JsonObjectText object;
+    while (reader.next(object)) {
+        out.emplace_back(object.too_large ? "<too large: " + std::to_string(object.size) + ">" : std::string(object.text),
+                         object.offset, object.line);
+    }
+    CHECK_FALSE(reader.error().has_value());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("JsonObjectReader: a damaged object ends where it cannot go on, so the next line is read") {
+    for (std::size_t max_read : {std::size_t(1), std::size_t(3), std::size_t(SIZE_MAX)}) {
+        CAPTURE(max_read);
+        SUBCASE("an unterminated string ends at its line end") {
+            auto rows = objects_of("{\"a\":1}\n{\"bad json\n{\"c\":3}\n", max_read);
+            CHECK(rows == std::vector<ObjectRow>{{"{\"a\":1}", 0, 1}, {"{\"bad json", 8, 2}, {"{\"c\":3}", 19, 3}});
+        }
+        SUBCASE("a missing closing brace: the next line's object starts where no value may follow") {
+            auto rows = objects_of("{\"a\":[1,2]\n{\"b\":2}\n{\"c\":[3],\n{\"d\":4}\n", max_read);
+            REQUIRE(rows.size() == 4);
+            CHECK(std::get<0>(rows[0]) == "{\"a\":[1,2]\n");
+            CHECK(std::get<2>(rows[1]) == 2);
+            CHECK(std::get<0>(rows[1]) == "{\"b\":2}");
+            CHECK(std::get<0>(rows[2]) == "{\"c\":[3],\n");
+            CHECK(std::get<0>(rows[3]) == "{\"d\":4}");
+            CHECK(std::get<1>(rows[3]) == 29);
+            CHECK(std::get<2>(rows[3]) == 4);
+        }
+        SUBCASE("where a value may follow, a { at a line start goes on the object") {
+            const std::string pretty = "{\n\"a\":\n{\"b\":1},\n\"c\": [\n{\"d\":2},\n{\"e\":3}\n]\n}";
+            auto rows = objects_of(pretty + "\n{\"f\":4}", max_read);
+            CHECK(rows == std::vector<ObjectRow>{{pretty, 0, 1}, {"{\"f\":4}", pretty.size() + 1, 9}});
+        }
+        SUBCASE("text outside objects comes a line at a time") {
+            auto rows = objects_of("junk\n\"str\"\n{\"a\":1}\n", max_read);
+            CHECK(rows == std::vector<ObjectRow>{{"junk", 0, 1}, {"\"str\"", 5, 2}, {"{\"a\":1}", 11, 3}});
+        }
+        SUBCASE("a byte order mark at the start is skipped") {
+            auto rows = objects_of("\xEF\xBB\xBF{\"a\":1}\n", max_read);
+            CHECK(rows == std::vector<ObjectRow>{{"{\"a\":1}", 3, 1}});
+        }
+        SUBCASE("an object larger than the limit is skipped to its end") {
+            const std::string big = "{\"a\":\"" + std::string(300, 'x') + "\"}";
+            auto rows = objects_of("{\"s\":1}\n" + big + "\n{\"t\":2}\n", max_read, 64);
+            CHECK(rows == std::vector<ObjectRow>{{"{\"s\":1}", 0, 1},
+                                                 {"<too large: " + std::to_string(big.size()) + ">", 8, 2},
+                                                 {"{\"t\":2}", 9 + big.size(), 3}});
+        }
+    }
+}
+

@@ -314,6 +314,48 @@ TEST_CASE("stream: MLLP frames") {
     }
 }
 
+TEST_CASE("stream: a start block inside a frame cuts it short, with a warning") {
+    const std::string cut = "MSH|^~\\&|A\rPID|1";
+    const std::string input = "\x0b" + cut + "\x0b" + kMsg2 + "\x1c\r";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(input, config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text == cut);  // delivered: the caller decides what to make of it
+        CHECK(r.items[0].framed);
+        const auto* w = find_code(r.items[0].notes, "frame-cut-short");
+        REQUIRE(w != nullptr);
+        CHECK(w->severity == hl7::Severity::warning);
+        CHECK(w->where.byte_offset == 1 + cut.size());
+        CHECK(r.items[1].text == kMsg2);
+        CHECK(r.items[1].offset == 1 + cut.size() + 1);
+        CHECK(r.items[1].notes.empty());
+    }
+}
+
+TEST_CASE("stream: before the first frame, a start block ends the plain text like the end of input") {
+    // A message whose last segment runs into a frame keeps that segment; text alone before the
+    // first frame is junk, as it would be at the end of the input.
+    const std::string plain = "MSH|^~\\&|A\rPID|1";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(plain + "\x0b" + kMsg2 + "\x1c\r", config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text == plain);
+        CHECK_FALSE(r.items[0].framed);
+        CHECK(r.items[0].notes.empty());
+        CHECK(r.items[1].text == kMsg2);
+        CHECK(r.items[1].framed);
+        CHECK(r.items[1].line == 2);
+        CHECK(r.items[1].notes.empty());
+        r = read_with("junk\x0b" + kMsg2 + "\x1c\r", config);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].junk);
+        CHECK(r.items[0].text == "junk");
+        CHECK(r.items[1].text == kMsg2);
+    }
+}
+
 TEST_CASE("stream: mllp.hl7 and two_good_one_bad.hl7 test files") {
     auto mllp = testutil::read_data("mllp.hl7");
     FOR_EACH_CONFIG {
@@ -531,18 +573,154 @@ TEST_CASE("stream: many messages with a 4096-byte read size all come through") {
     }
 }
 
-TEST_CASE("stream: a message larger than max_message_size ends the stream with an error") {
+TEST_CASE("stream: a message larger than max_message_size is skipped with an item saying so, and reading goes on") {
     std::string big = "MSH|^~\\&|A\r";
     for (int i = 0; i < 100; ++i) big += "OBX|" + std::to_string(i) + "|ST|X||VALUE\r";
+    const std::string input = kMsg1 + big + kMsg2;
+    for (std::size_t max_read : {std::size_t(1), std::size_t(7), std::size_t(SIZE_MAX)}) {
+        for (std::size_t read_size : {std::size_t(16), std::size_t(4096)}) {
+            INFO("max_read=", max_read, " read_size=", read_size);
+            hl7::ReaderOptions options;
+            options.read_size = read_size;
+            options.max_message_size = 128;
+            auto r = testutil::read_all(input, max_read, options);
+            CHECK_FALSE(r.error.has_value());
+            REQUIRE(r.items.size() == 3);
+            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[1].text.empty());
+            CHECK_FALSE(r.items[1].has_message());
+            CHECK(r.items[1].oversized == big.size());
+            CHECK(r.items[1].offset == kMsg1.size());
+            CHECK(r.items[1].line == 3);
+            CHECK(r.items[1].index == 2);
+            CHECK(r.items[2].text == kMsg2);
+            CHECK(r.items[2].index == 3);
+            CHECK(r.items[2].line == 3 + 101);
+            CHECK(r.bytes_read == input.size());
+        }
+    }
+}
+
+TEST_CASE("stream: oversized text in all its forms") {
     hl7::ReaderOptions options;
     options.read_size = 16;
-    options.max_message_size = 64;
-    auto r = testutil::read_all(kMsg1 + big, 7, options);
-    REQUIRE(r.error.has_value());
-    CHECK(r.error->code == "message-too-large");
-    // The small message before it comes through; no part of the big one is returned as a message.
-    REQUIRE(r.items.size() == 1);
-    CHECK(r.items[0].text == kMsg1);
+    options.max_message_size = 100;
+    const std::string huge_line(500, 'x');
+    SUBCASE("one line larger than the limit, without an end, in a message") {
+        const std::string big = "MSH|^~\\&|A\rOBX|1|ED|||" + huge_line + "\r";
+        for (std::size_t max_read : {std::size_t(1), std::size_t(5), std::size_t(SIZE_MAX)}) {
+            auto r = testutil::read_all(big + kMsg3 + kMsg1, max_read, options);
+            REQUIRE(r.items.size() == 3);
+            CHECK(r.items[0].oversized == big.size());
+            CHECK(r.items[0].offset == 0);
+            CHECK(r.items[0].line == 1);
+            CHECK(r.items[1].text == kMsg3);
+            CHECK(r.items[1].line == 3);
+            CHECK(r.items[2].text == kMsg1);
+            CHECK(r.items[2].offset == big.size() + kMsg3.size());
+        }
+    }
+    SUBCASE("junk larger than the limit") {
+        auto r = testutil::read_all(huge_line + "\n" + huge_line + "\n" + kMsg1, 9, options);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].oversized == 2 * (huge_line.size() + 1));
+        CHECK(r.items[1].text == kMsg1);
+        CHECK(r.items[1].line == 3);
+    }
+    SUBCASE("a large message runs to the end of input") {
+        auto r = testutil::read_all(kMsg1 + "MSH|^~\\&|B\r" + huge_line, 3, options);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].text == kMsg1);
+        CHECK(r.items[1].oversized == 11 + huge_line.size());
+    }
+    SUBCASE("a large message ends at a frame") {
+        const std::string big = "MSH|^~\\&|B\r" + huge_line + "\r";
+        auto r = testutil::read_all(big + "\x0b" + "MSH|^~\\&|C\r\x1c\r", 4, options);
+        REQUIRE(r.items.size() == 2);
+        CHECK(r.items[0].oversized == big.size());
+        CHECK(r.items[1].text == "MSH|^~\\&|C\r");
+        CHECK(r.items[1].framed);
+    }
+    SUBCASE("a large message with its batch lines; the batch trailer goes with it") {
+        const std::string big = "BHS|^~\\&\rMSH|^~\\&|B\r" + huge_line + "\rBTS|1\r";
+        auto r = testutil::read_all(big + "EVN|x\r" + kMsg1, 2, options);
+        REQUIRE(r.items.size() == 3);
+        CHECK(r.items[0].oversized == big.size());
+        CHECK(r.items[1].junk);
+        CHECK(r.items[1].text == "EVN|x\r");
+        CHECK(r.items[2].text == kMsg1);
+    }
+    SUBCASE("an MLLP frame larger than the limit") {
+        const std::string frame_text = "MSH|^~\\&|B\r" + huge_line + "\r";
+        const std::string first = "\x0b" + kMsg3 + "\x1c\r";
+        const std::string input = first + "\x0b" + frame_text + "\x1c\r" + "\x0b" + kMsg2 + "\x1c\r";
+        for (std::size_t max_read : {std::size_t(1), std::size_t(7), std::size_t(SIZE_MAX)}) {
+            auto r = testutil::read_all(input, max_read, options);
+            REQUIRE(r.items.size() == 3);
+            CHECK(r.items[0].text == kMsg3);
+            CHECK(r.items[1].oversized == frame_text.size());
+            CHECK(r.items[1].offset == first.size() + 1);
+            CHECK(r.items[1].framed);
+            CHECK(r.items[1].line == 4);  // lines of the dropped frame are still counted
+            CHECK(r.items[2].text == kMsg2);
+            CHECK(r.items[2].offset == first.size() + 1 + frame_text.size() + 2 + 1);
+            CHECK(r.items[2].line == 7);
+        }
+    }
+    SUBCASE("a message just under the limit followed by one over it") {
+        options.max_message_size = kMsg1.size();
+        const std::string big = "MSH|^~\\&|B\r" + huge_line + "\r";
+        auto r = testutil::read_all(kMsg1 + big + kMsg1, 1, options);
+        REQUIRE(r.items.size() == 3);
+        CHECK(r.items[0].text == kMsg1);
+        CHECK(r.items[1].oversized == big.size());
+        CHECK(r.items[2].text == kMsg1);
+    }
+}
+
+TEST_CASE("stream: memory stays within the limit however long a line is") {
+    // A source that makes up a very long line without holding it.
+    class LongLineSource final : public hl7::ByteSource {
+    public:
+        hl7::ReadResult read(char* buffer, std::size_t capacity) override {
+            if (left_ == 0) {
+                if (tail_.empty()) return {0, 0};
+                std::size_t n = std::min(capacity, tail_.size());
+                std::copy_n(tail_.data(), n, buffer);
+                tail_.erase(0, n);
+                return {n, 0};
+            }
+            largest_read = std::max(largest_read, capacity);
+            std::size_t n = std::min(capacity, left_);
+            std::fill_n(buffer, n, 'x');
+            if (first_) {
+                std::copy_n("MSH|^~\\&|", std::min<std::size_t>(n, 9), buffer);
+                first_ = false;
+            }
+            left_ -= n;
+            return {n, 0};
+        }
+
+        std::size_t largest_read = 0;  // the reader's free buffer space: it stays within twice the limit
+
+    private:
+        std::size_t left_ = std::size_t(8) << 20;
+        bool first_ = true;
+        std::string tail_ = "\r" + kMsg2;
+    };
+    LongLineSource source;
+    hl7::ReaderOptions options;
+    options.read_size = 4096;
+    options.max_message_size = 1 << 16;
+    hl7::MessageReader reader(source, options);
+    hl7::StreamItem item;
+    REQUIRE(reader.next(item));
+    CHECK(item.oversized == (std::size_t(8) << 20) + 1);
+    REQUIRE(reader.next(item));
+    CHECK(item.text == kMsg2);
+    CHECK_FALSE(reader.next(item));
+    CHECK_FALSE(reader.error().has_value());
+    CHECK(source.largest_read <= 2 * options.max_message_size + options.read_size);
 }
 
 namespace {
@@ -615,5 +793,54 @@ TEST_CASE("stream: a frame is complete at its end block, without waiting for the
         CHECK(item.text == kMsg2);
         CHECK(item.notes.empty());  // the CR (LF) after the first frame was skipped, not reported
         CHECK_FALSE(reader.next(item));
+    }
+}
+
+TEST_CASE("stream: random mixes of lines, frames and batches read the same however they are cut") {
+    // Pieces of messages, batches, framing and junk, put together at random: the items must not
+    // depend on how the reads are cut or on the buffer size, with a limit small enough that some
+    // items are skipped as oversized.
+    const std::vector<std::string> pieces = {"MSH|^~\\&|A\r", "PID|1\r",      "OBX|1|ST|||" + std::string(40, 'v') + "\r",
+                                             "\n",            "\r\n",          "  \n",
+                                             "BHS|^~\\&\r",   "BTS|1\r",       "EVN|x\n",
+                                             "\x0b",          "\x1c",          "\x1c\r",
+                                             "junk",          "MSH|^~\\&|B\n", "\xEF\xBB\xBF",
+                                             std::string(90, 'w'), std::string(90, ' ')};
+    std::uint32_t state = 12345;
+    auto next = [&state] { return (state = state * 1664525u + 1013904223u) >> 16; };
+    auto flatten = [](const testutil::ReadAll& r) {
+        std::string out;
+        for (const auto& it : r.items) {
+            out += std::to_string(it.index) + "@" + std::to_string(it.offset) + ":" + std::to_string(it.line) + "/" +
+                   std::to_string(it.oversized) + (it.junk ? "j" : "") + (it.framed ? "f" : "") + "[" + it.text + "]";
+            for (const auto& h : it.header) out += "<" + h;
+            for (const auto& t : it.trailer) out += ">" + t;
+            for (const auto& n : it.notes) out += " " + n.code + "@" + std::to_string(n.where.byte_offset);
+            out += "\n";
+        }
+        return out;
+    };
+    for (int round = 0; round < 500; ++round) {
+        std::string input;
+        std::size_t count = next() % 14;
+        for (std::size_t i = 0; i < count; ++i) input += pieces[next() % pieces.size()];
+        CAPTURE(round);
+        hl7::ReaderOptions options;
+        options.read_size = 4096;
+        options.max_message_size = 80;
+        auto whole = testutil::read_all(input, SIZE_MAX, options);
+        const std::string expected = flatten(whole);
+        CHECK(whole.bytes_read == input.size());
+        for (std::size_t max_read : {std::size_t(1), std::size_t(2), std::size_t(5), std::size_t(13)}) {
+            for (std::size_t read_size : {std::size_t(16), std::size_t(4096)}) {
+                options.read_size = read_size;
+                auto r = testutil::read_all(input, max_read, options);
+                INFO("max_read=", max_read, " read_size=", read_size);
+                CHECK(flatten(r) == expected);
+            }
+        }
+        for (const auto& it : whole.items) {
+            if (it.has_message()) CHECK(it.text.size() <= options.max_message_size);
+        }
     }
 }

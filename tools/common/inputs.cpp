@@ -1,4 +1,4 @@
-// Input iteration: opening files, format detection, message parsing and error accounting.
+// Input iteration: opening files, running the library's message stream, reporting and counting.
 #include "common/inputs.hpp"
 
 #include <fcntl.h>
@@ -10,44 +10,18 @@
 #include <cstring>
 
 #include "common/exit_codes.hpp"
-#include "hl7/json.hpp"
+#include "hl7/reader.hpp"
 
 namespace hl7::cli {
 
 namespace {
 
-// Reads ahead once to detect the format, then serves those bytes first. Before every read that
-// may block it flushes the tool's output, so records never wait in a buffer while we wait.
-class InputSource final : public ByteSource {
+// Before every read that may block it flushes the tool's output, so records never wait in a
+// buffer while the tool waits for input (pipelines do not stall).
+class FlushingSource final : public ByteSource {
 public:
-    InputSource(int fd, Output& output) : fd_source_(fd), output_(output) {}
-
-    // First bytes of the input, for detection (BOM and whitespace not skipped).
-    std::string_view peek() {
-        if (!peeked_) {
-            peeked_ = true;
-            prefix_.resize(1 << 16);
-            output_.flush();
-            ReadResult r = fd_source_.read(prefix_.data(), prefix_.size());
-            error_ = r.error;
-            prefix_.resize(r.size);
-        }
-        return prefix_;
-    }
-
+    FlushingSource(int fd, Output& output) : fd_source_(fd), output_(output) {}
     ReadResult read(char* buffer, std::size_t capacity) override {
-        peek();
-        if (error_) {
-            int e = error_;
-            error_ = 0;
-            return {0, e};
-        }
-        if (offset_ < prefix_.size()) {
-            std::size_t n = std::min(capacity, prefix_.size() - offset_);
-            std::memcpy(buffer, prefix_.data() + offset_, n);
-            offset_ += n;
-            return {n, 0};
-        }
         output_.flush();
         return fd_source_.read(buffer, capacity);
     }
@@ -55,20 +29,7 @@ public:
 private:
     FdSource fd_source_;
     Output& output_;
-    std::string prefix_;
-    std::size_t offset_ = 0;
-    bool peeked_ = false;
-    int error_ = 0;
 };
-
-bool looks_like_json(std::string_view bytes) {
-    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
-    for (char c : bytes) {
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-        return c == '{';
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -115,14 +76,7 @@ int InputLoop::status() const {
 
 void InputLoop::report(const Diagnostic& diagnostic, const MessageContext& context, const Message* message) {
     Diagnostic d = diagnostic;
-    if (!context.from_json) {
-        if (d.where.has_offset) {
-            d.where.byte_offset += context.item.offset;
-        } else if (message && d.where.segment_index > 0 && d.where.segment_index <= message->size()) {
-            d.where.byte_offset = context.item.offset + message->segment_offset(d.where.segment_index - 1);
-            d.where.has_offset = true;
-        }
-    }
+    if (!context.from_json) place_in_stream(d, context.item, message);
     reporter_.report(d, context.file, context.item.index);
 }
 
@@ -155,119 +109,33 @@ void InputLoop::run(const std::vector<std::string>& files, const std::function<v
 }
 
 void InputLoop::run_one(std::string_view name, int fd, const std::function<void(MessageContext&)>& on_message) {
-    InputSource source(fd, output_);
-    Message message;
-    Diagnostics notes;
-    auto fail_read = [&](const Diagnostic& error) {
-        if (error.code == "read-error") {
-            reporter_.error(fmt::format("{}: read error: {}", name, error.text));
-            read_error_ = true;
-        } else {
-            reporter_.report(error, name);
+    FlushingSource source(fd, output_);
+    MessageStream stream(source);
+    while (stream.next()) {
+        const StreamItem& item = stream.item();
+        MessageContext context{name, item, stream.message(), stream.from_json(),
+                               stream.json_origin() ? &*stream.json_origin() : nullptr};
+        for (const auto& n : stream.notes()) reporter_.report(n, name, item.index);  // placed by the stream
+        if (const Diagnostic* problem = stream.problem()) {
+            reporter_.report(*problem, name, item.index);
             ++unparseable_;
-        }
-    };
-
-    if (looks_like_json(source.peek())) {
-        JsonObjectReader reader(source);
-        std::string_view object;
-        std::uint64_t offset = 0, line = 0, index = 0;
-        StreamItem item;
-        while (reader.next(object, offset, line)) {
-            item = StreamItem{};
-            item.index = ++index;
-            item.offset = offset;
-            item.line = line;
-            MessageContext context{name, item, nullptr, true};
-            // Problems of a JSON object are placed at the object in the input.
-            auto report_at_object = [&](Diagnostic d) {
-                d.where.byte_offset = offset;
-                d.where.line = line;
-                d.where.has_offset = true;
-                reporter_.report(d, name, index);
-                return d;
-            };
-            auto unparseable_at_object = [&](const Diagnostic& error, const MessageContext& c) {
-                Diagnostic d = report_at_object(error);
-                ++unparseable_;
-                if (on_unparseable_) on_unparseable_(c, d);
-            };
-            auto parsed = message_from_json(object);
-            if (!parsed) {
-                unparseable_at_object(parsed.error(), context);
-                continue;
-            }
-            for (const auto& h : parsed->batch_header) item.header.push_back(h);
-            for (const auto& t : parsed->batch_trailer) item.trailer.push_back(t);
-            if (parsed->er7.empty()) {
-                on_message(context);
-                continue;
-            }
-            notes.clear();
-            auto owned = Message::parse_copy(std::move(parsed->er7), &notes);
-            if (!owned) {
-                unparseable_at_object(owned.error(), context);
-                continue;
-            }
-            message = std::move(*owned);
-            item.text = message.original_text();
-            ++messages_;
-            if (parsed->unmappable) {
-                Diagnostic d;
-                d.severity = Severity::warning;
-                d.code = "unmappable";
-                d.text = fmt::format("{} character{} the message's charset cannot hold written as '?'",
-                                     parsed->unmappable, parsed->unmappable == 1 ? "" : "s");
-                report_at_object(d);
-            }
-            for (const auto& n : notes) report(n, context, &message);
-            context.message = &message;
-            on_message(context);
-        }
-        if (reader.error()) fail_read(*reader.error());
-        return;
-    }
-
-    MessageReader reader(source);
-    StreamItem item;
-    while (reader.next(item)) {
-        MessageContext context{name, item, nullptr, false};
-        for (const auto& n : item.notes) reporter_.report(n, name, item.index);  // stream offsets already
-        if (item.junk) {
-            Diagnostic d = make_error("not-a-message", fmt::format("not an HL7 message: {} byte{} without an MSH segment",
-                                                                   item.text.size(), item.text.size() == 1 ? "" : "s"));
-            d.where.has_offset = true;
-            d.where.line = item.line;
-            report(d, context);
-            ++unparseable_;
-            if (on_unparseable_) on_unparseable_(context, d);
-            if (!item.header.empty() || !item.trailer.empty()) {
-                item.text = {};  // the batch lines around the junk still go through
-                on_message(context);
-            }
+            if (on_unparseable_) on_unparseable_(context, *problem);
+            // The batch lines around text that is not a message still go through.
+            if (!item.header.empty() || !item.trailer.empty()) on_message(context);
             continue;
         }
-        if (!item.has_message()) {
+        if (!context.message) {
             if (!item.header.empty() || !item.trailer.empty()) on_message(context);
             continue;  // else only notes about skipped bytes, reported above
         }
-        notes.clear();
-        if (Status status = message.assign(item.text, &notes); !status) {
-            Diagnostic d = status.error();
-            d.where.has_offset = true;
-            d.where.line = item.line;
-            report(d, context);
-            ++unparseable_;
-            if (on_unparseable_) on_unparseable_(context, d);
-            continue;
-        }
         ++messages_;
-        for (const auto& n : notes) report(n, context, &message);
-        if (reporter_.verbose()) report_repairs(context, message);
-        context.message = &message;
+        if (reporter_.verbose() && !context.from_json) report_repairs(context, *context.message);
         on_message(context);
     }
-    if (reader.error()) fail_read(*reader.error());
+    if (const auto& error = stream.error()) {
+        reporter_.error(fmt::format("{}: read error: {}", name, error->text));
+        read_error_ = true;
+    }
 }
 
 void InputLoop::report_repairs(const MessageContext& context, const Message& message) {

@@ -1,5 +1,6 @@
-// The loop every tool runs: files and stdin, ER7/MLLP/batch or NDJSON detected, one callback per
-// message, bad input reported and skipped, and the exit status remembered.
+// The loop every tool runs: files and stdin through the library's MessageStream (ER7, MLLP, batches
+// or NDJSON, detected), one callback per message, bad input reported and skipped, and the exit
+// status remembered.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include "common/diagnostics.hpp"
 #include "common/output.hpp"
 #include "hl7/message.hpp"
+#include "hl7/reader.hpp"
 #include "hl7/stream.hpp"
 
 namespace hl7::cli {
@@ -17,8 +19,9 @@ namespace hl7::cli {
 struct MessageContext {
     std::string_view file;        // as named on the command line; "-" for stdin
     const StreamItem& item;       // position, batch lines; for JSON input, rebuilt from the JSON
-    Message* message;             // null for batch lines without a message
+    Message* message;             // null for batch lines without a message (or around unparseable input)
     bool from_json = false;
+    const JsonOrigin* json_origin = nullptr;  // the "source" a JSON object carried, if it had one
 };
 
 class InputLoop {

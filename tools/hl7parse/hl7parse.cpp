@@ -6,10 +6,11 @@
 #include "common/exit_codes.hpp"
 #include "common/inputs.hpp"
 #include "common/output.hpp"
-#include "hl7/json.hpp"
-#include "hl7/query.hpp"
 #include "common/presentation.hpp"
 #include "hl7/header.hpp"
+#include "hl7/json.hpp"
+#include "hl7/query.hpp"
+#include "hl7/writer.hpp"
 
 using namespace hl7;
 
@@ -94,7 +95,11 @@ int main(int argc, char** argv) {
         filters.push_back(*parsed);
     }
     bool color = o.pretty && cli::use_color(o.color, 1);
-    SegmentEndStyle style = segment_end_style(o.segment_end);
+    WriterOptions writer_options;
+    writer_options.form = o.flat ? OutputForm::flat_json : json_out ? OutputForm::json : OutputForm::er7;
+    writer_options.segment_end = segment_end_style(o.segment_end);
+    writer_options.json = json_options;
+    MessageWriter writer(writer_options);
 
     cli::Output output;
     cli::InputLoop loop(reporter, output);
@@ -129,23 +134,16 @@ int main(int argc, char** argv) {
         } else if (o.tree) {
             out += fmt::format("# {}:message {}\n", m.file, m.item.index);
             cli::write_tree(*m.message, charset, out);
-        } else if (o.flat || json_out) {
-            std::string& target = o.pretty ? record : out;  // compact JSON goes straight out
-            record.clear();
-            JsonSource source{m.file, m.item.index, m.item.offset, m.item.line};
-            if (o.flat) write_flat_json(target, *m.message, json_options, &found);
-            else write_json(target, m.message, m.item.header, m.item.trailer, source, json_options, &found);
-            if (o.pretty) out += cli::pretty_json(record, color);
-            out.push_back('\n');
         } else {
-            const char* end = style == SegmentEndStyle::lf ? "\n" : style == SegmentEndStyle::crlf ? "\r\n" : "\r";
-            for (auto h : m.item.header) out.append(h).append(end);
-            if (m.message) {
-                m.message->write_er7(out, style);
-                // Kept endings, but a message never runs into the next: add the CR it lacked.
-                if (out.back() != '\r' && out.back() != '\n') out.push_back('\r');
+            std::string& target = o.pretty ? record : out;  // compact output goes straight out
+            record.clear();
+            if (Status written = writer.write(target, m.item, m.message, m.file, &found); !written)
+                found.push_back(written.error());
+            if (o.pretty && !record.empty()) {  // JSON re-indented, without the writer's newline
+                record.pop_back();
+                out += cli::pretty_json(record, color);
+                out.push_back('\n');
             }
-            for (auto t : m.item.trailer) out.append(t).append(end);
         }
         for (const auto& d : found) loop.report(d, m, m.message);
         output.end_record();

@@ -61,27 +61,51 @@ struct JsonMessage {
     std::string er7;  // the message, segments ended by CR; empty for batch lines alone
     std::vector<std::string> batch_header;
     std::vector<std::string> batch_trailer;
-    std::string file;  // from "source", if present
+    bool has_source = false;  // the object had a "source" member; then file and index are from it
+    std::string file;
     std::uint64_t index = 0;
     std::size_t unmappable = 0;  // characters the message's charset cannot hold, written as '?'
 };
 Result<JsonMessage> message_from_json(std::string_view json);
 
-// Splits a stream of JSON objects (NDJSON, or pretty-printed objects back to back).
+// One JSON object's text from a stream, and where it was.
+struct JsonObjectText {
+    std::string_view text;     // valid until the next call; empty when too large
+    std::uint64_t offset = 0;  // stream offset of its first byte
+    std::uint64_t line = 0;    // 1-based line of its first byte
+    std::uint64_t size = 0;    // its bytes: text.size(), or the whole size when too large
+    bool too_large = false;    // larger than the limit: skipped without being kept
+};
+
+// Splits a stream of JSON objects: NDJSON, or pretty-printed objects back to back. An object ends
+// at its closing brace. So that one damaged line never swallows the objects after it, an object
+// also ends (and is handed out as it is, to fail parsing) where it cannot go on as JSON:
+//   - at a line end inside a string (JSON strings hold no raw line ends);
+//   - before a line that starts with `{` where no value may follow (after a value with no comma
+//     between, or where a member name is due).
+// Text outside objects is handed out a line at a time. A UTF-8 byte order mark at the start is
+// skipped. Memory stays within the size limit: a larger object is scanned to its end and reported
+// too_large.
 class JsonObjectReader {
 public:
-    explicit JsonObjectReader(ByteSource& source) : source_(source) {}
-    // The next object's text (valid until the next call); false at end of input.
-    bool next(std::string_view& object, std::uint64_t& offset, std::uint64_t& line);
+    explicit JsonObjectReader(ByteSource& source, std::size_t max_object_size = std::size_t(64) << 20)
+        : source_(source), max_object_size_(max_object_size) {}
+    // The next object; false at the end of input or on a read error (see error()).
+    bool next(JsonObjectText& object);
     const std::optional<Diagnostic>& error() const { return error_; }
 
 private:
-    bool fill();
+    bool fill(std::size_t& scan);
+    bool skip_blanks();
+
     ByteSource& source_;
-    std::vector<char> data_;
-    std::size_t start_ = 0, size_ = 0;
+    std::size_t max_object_size_;
+    detail::ByteBuffer data_;
+    std::size_t start_ = 0, size_ = 0;  // the object (or what is kept of it) begins at start_
     std::uint64_t base_ = 0, line_ = 1;
     bool eof_ = false;
+    bool bom_checked_ = false;
+    std::string containers_;  // '{' and '[' open around the scanning position
     std::optional<Diagnostic> error_;
 };
 

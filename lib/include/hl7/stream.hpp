@@ -1,22 +1,26 @@
 // Splitting a byte stream into messages: plain ER7, MLLP frames, FHS/BHS batches; streaming, with
-// memory bounded by the largest message.
+// memory bounded by the size limit (ReaderOptions::max_message_size), however large the input.
 //
 // A new message starts at each segment that begins with "MSH". Segments may end in CR, LF or CRLF,
 // mixed. MLLP frames (0x0B ... 0x1C, then an optional CR) delimit messages too; bytes between
 // frames are skipped and reported. FHS/BHS lines before a message and BTS/FTS lines after it come
 // with that message, so batches round-trip. A UTF-8 byte order mark and blank lines between
-// messages are skipped. Text that is not a message (no MSH) is returned as a `junk` item, so the
-// caller can report it and go on.
+// messages are skipped. Text that is not a message (no MSH) is returned as a `junk` item, and a
+// message larger than the limit as an `oversized` item, so the caller can report it and go on.
+// (hl7/reader.hpp reads JSON input too, and parses the messages.)
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "hl7/error.hpp"
+#include "hl7/mllp.hpp"
 
 namespace hl7 {
 
@@ -47,6 +51,10 @@ class StringSource final : public ByteSource {
 public:
     explicit StringSource(std::string_view data, std::size_t max_read = SIZE_MAX)
         : data_(data), max_read_(max_read) {}
+    explicit StringSource(const char* data, std::size_t max_read = SIZE_MAX)
+        : StringSource(std::string_view(data), max_read) {}
+    // The source views the bytes: a temporary string would be gone before they are read.
+    explicit StringSource(std::string&& data, std::size_t max_read = SIZE_MAX) = delete;
     ReadResult read(char* buffer, std::size_t capacity) override;
 
 private:
@@ -54,15 +62,49 @@ private:
     std::size_t max_read_;  // to test reads that stop anywhere
 };
 
-// One message (or batch control lines without a message, or junk) and where it came from.
-// The views stay valid until the next call to MessageReader::next.
+namespace detail {
+
+// A byte buffer that grows with realloc, so a large one is remapped rather than copied (memory at
+// a growth step is the new size, not old plus new) and new room is not zero-filled.
+class ByteBuffer {
+public:
+    ByteBuffer() = default;
+    ~ByteBuffer() { std::free(data_); }
+    ByteBuffer(const ByteBuffer&) = delete;
+    ByteBuffer& operator=(const ByteBuffer&) = delete;
+
+    char* data() { return data_; }
+    const char* data() const { return data_; }
+    std::size_t size() const { return capacity_; }
+    char operator[](std::size_t i) const { return data_[i]; }
+    // Grows to `capacity` bytes (the contents kept); false when memory runs out.
+    bool resize(std::size_t capacity) {
+        if (capacity <= capacity_) return true;
+        void* grown = std::realloc(data_, capacity);
+        if (!grown) return false;
+        data_ = static_cast<char*>(grown);
+        capacity_ = capacity;
+        return true;
+    }
+
+private:
+    char* data_ = nullptr;
+    std::size_t capacity_ = 0;
+};
+
+}  // namespace detail
+
+// One message (or batch control lines without a message, or junk, or a skipped oversized message)
+// and where it came from. The views stay valid until the next call to MessageReader::next.
 struct StreamItem {
     std::string_view text;                  // "MSH..." through its last segment's terminator
     std::vector<std::string_view> header;   // FHS/BHS segments just before it (no terminators)
     std::vector<std::string_view> trailer;  // BTS/FTS segments just after it
-    std::uint64_t index = 0;                // 1-based number among messages and junk
-    std::uint64_t offset = 0;               // stream offset of `text`
+    std::uint64_t index = 0;                // 1-based number among messages, junk and oversized items
+    std::uint64_t offset = 0;               // stream offset of `text` (of the skipped bytes when oversized)
     std::uint64_t line = 0;                 // 1-based line of `text`
+    std::uint64_t oversized = 0;            // > 0: this many bytes (a message, frame or run of text larger
+                                            // than max_message_size) were skipped here; text is empty
     bool junk = false;                      // text that is not a message
     bool framed = false;                    // came in an MLLP frame
     Diagnostics notes;                      // repairs and skipped bytes (notes and warnings)
@@ -72,11 +114,16 @@ struct StreamItem {
 
 struct ReaderOptions {
     std::size_t read_size = 1 << 20;
-    // A message (or run of junk) larger than this ends the stream with an error instead of
-    // taking all memory.
-    std::size_t max_message_size = std::size_t(1) << 30;
+    // A message, MLLP frame or run of text larger than this is skipped without being held in
+    // memory (an item with `oversized` set) and reading goes on. Also the limit for one JSON object.
+    std::size_t max_message_size = std::size_t(64) << 20;
 };
 
+// Splits ER7 input into messages. MLLP framing goes through MllpScanner (hl7/mllp.hpp), over this
+// reader's own buffer: the framing rules are that codec's. Before the first frame, text outside
+// frames is plain ER7 (a start block ends it, like the end of input); after it, bytes outside
+// frames are skipped as the codec reports them. What is read does not depend on how the input is
+// cut into reads.
 class MessageReader {
 public:
     explicit MessageReader(ByteSource& source, ReaderOptions options = {});
@@ -85,57 +132,108 @@ public:
 
     // Fills `item` with the next message; false at the end of input or on a read error.
     bool next(StreamItem& item);
-    // Why reading stopped early (an I/O error or an oversized message), if it did.
+    // The read error that stopped reading early, if one did.
     const std::optional<Diagnostic>& error() const { return error_; }
     std::uint64_t bytes_read() const { return base_ + size_; }
 
 private:
-    enum class LineEnd : std::uint8_t { cr, lf, crlf, fs, eof };
+    // How a line ends: its terminator, or what ends the region it is in (no byte of its own).
+    enum class LineEnd : std::uint8_t { cr, lf, crlf, fs, frame_begin, frame_end, eof };
     struct Line {
-        std::size_t begin = 0, content_end = 0, end = 0;
+        std::uint64_t begin = 0, content_end = 0, end = 0;  // stream offsets
         LineEnd kind = LineEnd::eof;
         std::uint64_t number = 0;
+        // A line longer than the limit is not kept: what is known of it is its first bytes and
+        // whether it is blank, which is all that decides where it goes.
+        bool long_line = false;
+        bool blank = false;
+        std::uint8_t head_size = 0;
+        std::array<char, 4> head{};
+    };
+    // What comes next in the input: a line, a framing event, or the end.
+    struct Unit {
+        enum class Type : std::uint8_t {
+            line,
+            frame_begin,
+            frame_end,
+            frame_too_large,  // the open frame just went past the limit
+            skipped,          // a run of bytes between frames
+            end,
+        };
+        Type type = Type::end;
+        Line line;
+        MllpToken token;
     };
     struct Span {
-        std::size_t begin = 0, end = 0;
+        std::uint64_t begin = 0, end = 0;
     };
     enum class Kind : std::uint8_t { none, message, junk, control };
+    // What the bytes being split into lines are: plain ER7 (outside frames, before the first),
+    // a frame's message, or bytes between frames (only counted).
+    enum class Region : std::uint8_t { plain, frame, between };
+    enum class Advance : std::uint8_t { more, end, long_line };
 
-    bool read_line(Line& line);
+    void next_unit(Unit& unit);
+    bool find_line(Line& line);
+    void drop_long_line();
+    Advance advance();
     bool fill();
+    void spill_item();
+    void count_lines(std::uint64_t from, std::uint64_t to);
     void start_item();
+    void take(const Line& line);
     bool finish(StreamItem& item);
+    bool finish_oversized(StreamItem& item, std::uint64_t offset, std::uint64_t size, std::uint64_t line);
     void note(Severity severity, std::string code, std::string text, std::uint64_t offset);
-    std::size_t text_end(const Line& line) const { return line.kind == LineEnd::fs ? line.content_end : line.end; }
+    std::string_view view(std::uint64_t begin, std::uint64_t end) const {
+        return {data_.data() + (begin - base_), static_cast<std::size_t>(end - begin)};
+    }
+    std::string_view item_view(Span span) const;
+    static std::uint64_t text_end(const Line& line) { return line.kind == LineEnd::fs ? line.content_end : line.end; }
 
     ByteSource& source_;
     ReaderOptions options_;
-    std::vector<char> data_;
+    MllpScanner scanner_;
+    detail::ByteBuffer data_;
     std::size_t size_ = 0;       // valid bytes in data_
-    std::size_t pos_ = 0;        // next unread byte
-    std::size_t scanned_ = 0;    // bytes after pos_ known to hold no line end
     std::uint64_t base_ = 0;     // stream offset of data_[0]
-    std::uint64_t line_no_ = 1;  // line number at pos_
-    bool eof_ = false;
+    bool eof_ = false;           // the source has no more bytes
+    bool finished_ = false;      // and the scanner has said all it had to say
+    bool long_line_ = false;     // fill() found the line being read longer than the limit
     std::optional<Diagnostic> error_;
-    std::optional<Line> unread_;
-    enum class AfterEndBlock : std::uint8_t { none, cr, lf };
-    AfterEndBlock after_end_block_ = AfterEndBlock::none;  // a CR/LF after 0x1C still to skip
-    bool in_frame_ = false;
+
+    // Line splitting: stream offsets.
+    Region region_ = Region::plain;
+    std::uint64_t pos_ = 0;         // next byte to split into lines
+    std::uint64_t region_end_ = 0;  // end of the bytes the scanner has classified so far
+    std::size_t line_scanned_ = 0;  // bytes after pos_ known to hold no line end
+    detail::Lookout cr_, lf_, fs_;  // where the next line ends are
+    std::optional<MllpToken> boundary_;  // what ends the region at region_end_
+    std::uint64_t line_no_ = 1;     // line number at pos_
+    bool prev_cr_ = false;          // the byte before pos_ was a CR (between frames: a CRLF is one line end)
+    std::optional<Unit> unread_;
+    std::optional<Line> dropped_;   // the long line being read: its start, first bytes, blankness
+
     bool saw_frame_ = false;
+    bool in_frame_ = false;
+    bool frame_dropped_ = false;  // the open frame went past the limit; its item was dropped
+    std::uint64_t frame_line_ = 0;
     std::uint64_t message_count_ = 0;
 
-    // The item being assembled, as offsets into data_ (data_ moves when it is compacted).
+    // The item being assembled.
     Kind kind_ = Kind::none;
-    bool closed_ = false;  // trailer lines seen: the next other line starts a new item
+    bool closed_ = false;    // trailer lines seen: the next other line starts a new item
+    bool dropping_ = false;  // past the limit: its bytes are no longer kept, it is reported oversized
     bool item_framed_ = false;
     Span body_;
     std::uint64_t body_line_ = 0;
+    std::uint64_t item_begin_ = 0, item_end_ = 0;  // its first byte; the end of its last line that is not blank
+    std::uint64_t item_line_ = 0;                  // line of item_begin_
     std::vector<Span> header_, trailer_;
-    std::size_t keep_from_ = 0;  // first byte the current item needs
+    std::uint64_t keep_from_ = 0;  // first byte the current item needs in data_
+    std::string spilled_;          // the item's bytes, moved out of data_ when blank lines after it pile up
+    std::uint64_t spilled_at_ = 0;  // stream offset of spilled_[0]
     Diagnostics notes_;
-    std::uint64_t skipped_ = 0;  // bytes outside MLLP frames waiting to be reported
-    std::uint64_t skipped_at_ = 0;
 };
 
 }  // namespace hl7

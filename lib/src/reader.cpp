@@ -1,0 +1,193 @@
+// The one message stream: form detection, then MessageReader or the JSON object reader, and parsing.
+#include "hl7/reader.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace hl7 {
+
+namespace {
+
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+// Blank bytes kept at most while the form is not yet known; past them the input is ER7 (whose
+// reader skips blank lines as well). Only a file of nothing but whitespace comes near it.
+constexpr std::size_t kMaxBlankPrefix = std::size_t(1) << 20;
+
+// The form the first bytes say, or unknown when they are all blank so far (or a part of a BOM).
+InputForm form_of(std::string_view bytes) {
+    if (bytes.substr(0, 3) == kByteOrderMark) {
+        bytes.remove_prefix(3);
+    } else if (bytes.size() < 3 && kByteOrderMark.substr(0, bytes.size()) == bytes && !bytes.empty()) {
+        return InputForm::unknown;
+    }
+    for (char c : bytes) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        return c == '{' ? InputForm::json : InputForm::er7;
+    }
+    return InputForm::unknown;
+}
+
+std::string plural(std::uint64_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+
+}  // namespace
+
+void place_in_stream(Diagnostic& d, const StreamItem& item, const Message* message) {
+    if (d.where.has_offset) {
+        d.where.byte_offset += item.offset;
+    } else if (message && d.where.segment_index > 0 && d.where.segment_index <= message->size()) {
+        d.where.byte_offset = item.offset + message->segment_offset(d.where.segment_index - 1);
+        d.where.has_offset = true;
+    }
+}
+
+ReadResult MessageStream::Replay::read(char* buffer, std::size_t capacity) {
+    if (served < prefix.size()) {
+        std::size_t n = std::min(capacity, prefix.size() - served);
+        std::memcpy(buffer, prefix.data() + served, n);
+        served += n;
+        if (served == prefix.size()) {  // not needed any more
+            std::string().swap(prefix);
+            served = 0;
+        }
+        return {n, 0};
+    }
+    if (pending_error != 0) {
+        int e = pending_error;
+        pending_error = 0;
+        return {0, e};
+    }
+    return source_.read(buffer, capacity);
+}
+
+MessageStream::MessageStream(ByteSource& source, ReaderOptions options) : replay_(source), options_(options) {}
+
+// Reads until the first byte that is not blank (or the end of input) and decides by it: the
+// decision never depends on how the bytes were cut into reads.
+void MessageStream::decide_form() {
+    std::string& prefix = replay_.prefix;
+    constexpr std::size_t kStep = 1 << 16;
+    for (;;) {
+        form_ = form_of(prefix);
+        if (form_ != InputForm::unknown) return;
+        if (prefix.size() >= kMaxBlankPrefix) break;
+        std::size_t old = prefix.size();
+        prefix.resize(old + kStep);
+        ReadResult r = replay_.read_source(prefix.data() + old, kStep);
+        prefix.resize(old + r.size);
+        if (r.error != 0) {
+            replay_.pending_error = r.error;
+            break;
+        }
+        if (r.size == 0) break;
+    }
+    form_ = InputForm::er7;
+}
+
+bool MessageStream::next() {
+    has_message_ = false;
+    problem_.reset();
+    json_origin_.reset();
+    if (form_ == InputForm::unknown) decide_form();
+    return form_ == InputForm::json ? next_json() : next_er7();
+}
+
+bool MessageStream::next_er7() {
+    if (!er7_) er7_.emplace(replay_, options_);
+    if (!er7_->next(item_)) {
+        error_ = er7_->error();
+        return false;
+    }
+    auto placed = [this](Diagnostic d) {
+        d.where.has_offset = true;
+        d.where.byte_offset += item_.offset;
+        d.where.line = item_.line;
+        return d;
+    };
+    if (item_.oversized > 0) {
+        problem_ = placed(make_error("message-too-large",
+                                     fmt::format("message larger than the limit of {} bytes ({}): skipped",
+                                                 options_.max_message_size, plural(item_.oversized, "byte"))));
+        return true;
+    }
+    if (item_.junk) {
+        problem_ = placed(make_error("not-a-message", fmt::format("not an HL7 message: {} without an MSH segment",
+                                                                  plural(item_.text.size(), "byte"))));
+        return true;
+    }
+    if (!item_.has_message()) return true;  // batch lines alone, or notes about skipped bytes
+    parse_notes_.clear();
+    if (Status status = message_.assign(item_.text, &parse_notes_); !status) {
+        problem_ = placed(status.error());
+        return true;
+    }
+    has_message_ = true;
+    for (Diagnostic& n : parse_notes_) {
+        place_in_stream(n, item_, &message_);
+        item_.notes.push_back(std::move(n));
+    }
+    return true;
+}
+
+bool MessageStream::next_json() {
+    if (!json_) json_.emplace(replay_, options_.max_message_size);
+    JsonObjectText object;
+    if (!json_->next(object)) {
+        error_ = json_->error();
+        return false;
+    }
+    item_.text = {};
+    item_.header.clear();
+    item_.trailer.clear();
+    item_.notes.clear();
+    item_.index = ++json_index_;
+    item_.offset = object.offset;
+    item_.line = object.line;
+    item_.oversized = 0;
+    item_.junk = item_.framed = false;
+    // Problems of an object are placed at the object.
+    auto at_object = [&](Diagnostic d) {
+        d.where.byte_offset = object.offset;
+        d.where.line = object.line;
+        d.where.has_offset = true;
+        return d;
+    };
+    if (object.too_large) {
+        item_.oversized = object.size;
+        problem_ = at_object(make_error("message-too-large",
+                                        fmt::format("JSON object larger than the limit of {} bytes ({}): skipped",
+                                                    options_.max_message_size, plural(object.size, "byte"))));
+        return true;
+    }
+    auto parsed = message_from_json(object.text);
+    if (!parsed) {
+        problem_ = at_object(parsed.error());
+        return true;
+    }
+    json_header_ = std::move(parsed->batch_header);
+    json_trailer_ = std::move(parsed->batch_trailer);
+    for (const auto& h : json_header_) item_.header.push_back(h);
+    for (const auto& t : json_trailer_) item_.trailer.push_back(t);
+    if (parsed->has_source) json_origin_ = JsonOrigin{std::move(parsed->file), parsed->index};
+    if (parsed->er7.empty()) return true;  // batch lines alone
+    json_text_.swap(parsed->er7);
+    parse_notes_.clear();
+    if (Status status = message_.assign(json_text_, &parse_notes_); !status) {
+        problem_ = at_object(status.error());
+        return true;
+    }
+    has_message_ = true;
+    item_.text = message_.original_text();
+    if (parsed->unmappable) {
+        Diagnostic d;
+        d.severity = Severity::warning;
+        d.code = "unmappable";
+        d.text = fmt::format("{} the message's charset cannot hold written as '?'", plural(parsed->unmappable, "character"));
+        item_.notes.push_back(at_object(std::move(d)));
+    }
+    for (Diagnostic& n : parse_notes_) item_.notes.push_back(std::move(n));
+    return true;
+}
+
+}  // namespace hl7
