@@ -274,7 +274,7 @@ void Editor::sync() {
     entries_.resize(message_->size());
     for (std::size_t i = 0; i < entries_.size(); ++i) {
         entries_[i].original = i;
-        entries_[i].header = is_header_segment(message_->segment(i));
+        entries_[i].header = is_header_segment(message_->segment(i), message_->delimiters().field);
     }
 }
 
@@ -291,7 +291,7 @@ std::string_view Editor::entry_id(std::size_t e) const {
     const Entry& entry = entries_[e];
     if (!entry.tree) return message_->segment_id(entry.original);
     std::string_view head = entry.tree->parts[0].text;  // never split: no path goes below it
-    return head.size() > 3 && is_header_segment(head) ? head.substr(0, 3) : head;
+    return head.size() > 3 && is_header_segment(head, message_->delimiters().field) ? head.substr(0, 3) : head;
 }
 
 std::vector<std::pair<std::size_t, int>> Editor::segments_with(std::string_view id) const {
@@ -786,7 +786,11 @@ Status Editor::rename(const Path& path, std::string_view new_id) {
 void Editor::find(const Path& path, std::vector<EditValue>& out) const {
     if (check_shape(path, "find")) return;
     const Delimiters& d = message_->delimiters();
-    for (auto [entry, occurrence] : segments_with(path.segment)) {
+    for (const auto& match : segments_with(path.segment)) {
+        // Named copies, not a structured binding: lambdas may not capture bindings before C++20,
+        // and clang 14 (the fuzz build) does not take them.
+        const std::size_t entry = match.first;
+        const int occurrence = match.second;
         if (path.occurrence != Path::all && occurrence != path.occurrence) continue;
         EditValue value;
         value.path = path;

@@ -87,7 +87,7 @@ VersionReading read_version(std::string_view text) {
 std::string_view header_component(std::string_view segment_text, const Delimiters& d, int field, int component) {
     auto f = field_text(segment_text, d, field);
     if (!f) return {};
-    if (is_header_segment(segment_text) && field <= 2) return component == 1 ? *f : std::string_view();
+    if (is_header_segment(segment_text, d.field) && field <= 2) return component == 1 ? *f : std::string_view();
     std::string_view rep = nth_part(*f, d.repetition, 1).value_or(*f);
     return nth_part(rep, d.component, component).value_or(std::string_view());
 }

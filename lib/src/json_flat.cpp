@@ -46,7 +46,7 @@ void write_flat_json(std::string& out, const Message& message, const JsonWriteOp
         }
         std::string seg_key = occurrence > 1 ? fmt::format("{}[{}]", id, occurrence) : std::string(id);
         std::string_view seg = message.segment(i);
-        bool header = is_header_segment(seg);
+        bool header = is_header_segment(seg, d.field);
         int fields = field_count(seg, d);
         for (int f = 1; f <= fields; ++f) {
             std::string_view field = *field_text(seg, d, f);

@@ -103,29 +103,46 @@ struct JsonToEr7 {
         return std::nullopt;
     }
 
-    bool segment(const json& seg, const std::string& label) {
+    // What kind of line a segment object becomes, which decides what its ID may be and whether
+    // its fields 1 and 2 set the delimiters.
+    enum class Role { first, inner, batch_header, batch_trailer };
+
+    bool segment(const json& seg, const std::string& label, Role role) {
         where = label;
         if (!seg.is_object() || !seg.contains("fields") || !seg["fields"].is_array())
             return fail("a segment must be an object with a \"fields\" list");
         const json& fields = seg["fields"];
         if (fields.empty() || !fields[0].is_string()) return fail("fields[0] must be the segment ID");
         std::string id = fields[0].get<std::string>();
+        bool header = id == "MSH" || id == "FHS" || id == "BHS";
+        // The ID must read back as this ID from the ER7 written here.
+        if (role == Role::batch_header && id != "FHS" && id != "BHS")
+            return fail("a batch header line must be FHS or BHS");
+        if (role == Role::batch_trailer && id != "BTS" && id != "FTS")
+            return fail("a batch trailer line must be BTS or FTS");
+        if (!header && id.find_first_of(std::string{d.field, '\r', '\n'}) != std::string::npos)
+            return fail("the segment ID holds a field separator or a segment end");
         append_literal(id);
         std::size_t first = 1;
-        if (id == "MSH" || id == "FHS" || id == "BHS") {
+        if (header) {
             auto sep = fields.size() > 1 ? literal(fields[1]) : std::nullopt;
             auto enc = fields.size() > 2 ? literal(fields[2]) : std::nullopt;
             if (!sep || sep->size() != 1) return fail(id + "-1 must be one character");
             if (!enc) return fail(id + "-2 must be a string");
-            std::string header = id + *sep + *enc;
-            auto delimiters = read_delimiters(header);
-            if (delimiters) {
-                d = *delimiters;
-            } else if (id == "MSH") {
-                return fail(delimiters.error().text);
+            if (role == Role::inner) {
+                // Only the message's first segment sets its delimiters; a header segment further on
+                // is read with them, so it must use the same field separator.
+                if ((*sep)[0] != d.field) return fail(id + "-1 inside a message must be the message's field separator");
+            } else {
+                auto delimiters = read_delimiters(id + *sep + *enc);
+                if (delimiters) {
+                    d = *delimiters;
+                } else if (role == Role::first) {
+                    return fail(delimiters.error().text);
+                }
+                // else: batch lines with unusable encoding characters were written with the
+                // message's delimiters, and are read back with them.
             }
-            // else: batch lines with unusable encoding characters were written with the
-            // message's delimiters, and are read back with them.
             append_literal(*sep);
             append_literal(*enc);
             first = 3;
@@ -170,23 +187,32 @@ Result<JsonMessage> message_from_json(std::string_view text) {
     Delimiters message_delimiters;
     for (std::size_t i = 0; i < segments.size(); ++i) {
         JsonToEr7 w{message_delimiters, charset, result.er7, {}, {}};
-        if (!w.segment(segments[i], fmt::format("segments[{}]", i))) return *w.failure;
+        auto role = i == 0 ? JsonToEr7::Role::first : JsonToEr7::Role::inner;
+        if (!w.segment(segments[i], fmt::format("segments[{}]", i), role)) return *w.failure;
         result.unmappable += w.unmappable;
-        message_delimiters = w.d;
+        if (i == 0) message_delimiters = w.d;
         result.er7.push_back('\r');
     }
     if (doc.contains("batch") && doc["batch"].is_object()) {
         const json& batch = doc["batch"];
+        // Each batch line is written with its own delimiters when it is a header with usable ones,
+        // else with the message's (with no message: those of the first batch header line).
+        Delimiters base = message_delimiters;
+        if (segments.empty() && batch.contains("header") && batch["header"].is_array() && !batch["header"].empty()) {
+            std::string line;
+            JsonToEr7 w{base, charset, line, {}, {}};
+            if (w.segment(batch["header"][0], "batch.header[0]", JsonToEr7::Role::batch_header)) base = w.d;
+        }
         for (const char* part : {"header", "trailer"}) {
             if (!batch.contains(part) || !batch[part].is_array()) continue;
-            auto& list = std::string_view(part) == "header" ? result.batch_header : result.batch_trailer;
-            Delimiters batch_delimiters = message_delimiters;
+            bool is_header = std::string_view(part) == "header";
+            auto& list = is_header ? result.batch_header : result.batch_trailer;
             for (std::size_t i = 0; i < batch[part].size(); ++i) {
                 std::string line;
-                JsonToEr7 w{batch_delimiters, charset, line, {}, {}};
-                if (!w.segment(batch[part][i], fmt::format("batch.{}[{}]", part, i))) return *w.failure;
+                JsonToEr7 w{base, charset, line, {}, {}};
+                auto role = is_header ? JsonToEr7::Role::batch_header : JsonToEr7::Role::batch_trailer;
+                if (!w.segment(batch[part][i], fmt::format("batch.{}[{}]", part, i), role)) return *w.failure;
                 result.unmappable += w.unmappable;
-                batch_delimiters = w.d;
                 list.push_back(std::move(line));
             }
         }

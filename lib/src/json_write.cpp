@@ -266,7 +266,7 @@ struct SegmentWriter {
         Sink sink(out, s.size() + s.size() / 2);
         const char* p = s.data();
         const char* end = p + s.size();
-        bool header = is_header_segment(s);
+        bool header = is_header_segment(s, d.field);
         const char* id_end = header ? p + 3 : detail::find_byte(p, end, d.field);
         segment_id = std::string_view(p, static_cast<std::size_t>(id_end - p));
         std::string_view id_text = segment_id;

@@ -77,6 +77,10 @@ bool is_header_segment(std::string_view s) {
     return (id == "MSH" || id == "FHS" || id == "BHS") && !is_alnum(s[3]);
 }
 
+bool is_header_segment(std::string_view s, char field_separator) {
+    return is_header_segment(s) && s[3] == field_separator;
+}
+
 namespace {
 
 // Why no split of a message with these delimiters would be right, if so: a delimiter that is not
@@ -274,7 +278,7 @@ Status Message::assign(std::string_view text, Diagnostics* notes) {
 std::string_view Message::segment_id(std::size_t i) const {
     if (!in_range(i)) return {};
     std::string_view s = segments_[i].text;
-    if (is_header_segment(s)) return s.substr(0, 3);
+    if (is_header_segment(s, delimiters_.field)) return s.substr(0, 3);
     return s.substr(0, std::min(s.size(), s.find(delimiters_.field)));
 }
 
@@ -359,7 +363,7 @@ int count_parts(std::string_view text, char separator) {
 
 std::optional<std::string_view> field_text(std::string_view s, const Delimiters& d, int number) {
     if (number < 1) return std::nullopt;
-    if (is_header_segment(s)) {
+    if (is_header_segment(s, d.field)) {
         if (number == 1) return s.substr(3, 1);
         return nth_part(s, d.field, number);
     }
@@ -368,7 +372,7 @@ std::optional<std::string_view> field_text(std::string_view s, const Delimiters&
 
 int field_count(std::string_view s, const Delimiters& d) {
     int parts = count_parts(s, d.field);
-    return is_header_segment(s) ? parts : parts - 1;
+    return is_header_segment(s, d.field) ? parts : parts - 1;
 }
 
 std::string replace_part(std::string_view text, char separator, int n, std::string_view part) {

@@ -182,7 +182,7 @@ void find_values(const Message& message, const Path& path, std::vector<PathMatch
             base.depth = 0;
             out.push_back(base);
         } else if (auto field = field_text(seg, d, path.field)) {
-            bool atomic = is_header_segment(seg) && path.field <= 2;
+            bool atomic = is_header_segment(seg, d.field) && path.field <= 2;
             if (path.component == 0 && path.repetition == 1 && !path.repetition_given) {
                 // The field as a whole: a path that stops at a field names all its repetitions.
                 base.raw = *field;

@@ -171,7 +171,7 @@ private:
     void field_in_segment(const FieldRule& r, std::string_view why, std::size_t index, int occurrence, bool one_rep) {
         const Path& path = r.path;
         std::string_view seg = m_.segment(index);
-        bool atomic = is_header_segment(seg) && path.field <= 2;
+        bool atomic = is_header_segment(seg, d_.field) && path.field <= 2;
         std::string_view field = field_text(seg, d_, path.field).value_or(std::string_view());
         auto seg_no = static_cast<std::uint32_t>(index + 1);
         auto at = [&](int rep, bool whole_field = false) {

@@ -54,7 +54,7 @@ void decoded_values(const Message& message, const Path& path, Charset charset, s
     for (const PathMatch& m : matches) {
         std::string decoded;
         EscapeStats stats;
-        bool literal = is_header_segment(message.segment(m.segment_index)) && path.field <= 2 && path.field > 0;
+        bool literal = is_header_segment(message.segment(m.segment_index), d.field) && path.field <= 2 && path.field > 0;
         if (literal) {
             decoded.assign(m.raw);
         } else if (m.raw == "\"\"") {

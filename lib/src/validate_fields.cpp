@@ -39,7 +39,7 @@ void MessageValidator::fields(std::size_t index) {
         return;
     }
     std::string_view seg = m_.segment(index);
-    bool header = is_header_segment(seg);
+    bool header = is_header_segment(seg, d_.field);
     std::uint32_t seg_no = static_cast<std::uint32_t>(index + 1);
     // Walk the fields once: field n of a header segment starts after the encoding characters.
     std::string_view rest = seg.substr(std::min(seg.size(), ids_[index].size()));

@@ -62,7 +62,7 @@ private:
         }
         // Field n of a header segment (MSH, FHS, BHS) starts after its encoding characters, which
         // are field 2; its field 1 is the field separator itself.
-        const bool header = is_header_segment(text);
+        const bool header = is_header_segment(text, d_.field);
         std::string_view rest;
         int number = 1;
         if (header) {

@@ -494,3 +494,64 @@ TEST_CASE("JsonObjectReader: a damaged object ends where it cannot go on, so the
     }
 }
 
+
+// Found by the fuzz_message target: a line in the middle of a message that starts with "MSH" and
+// another character is a segment whose ID is that text, read with the message's delimiters.
+TEST_CASE("JSON round trip: an MSH-like line inside a message keeps its text") {
+    const std::string er7 = "MSH|^~\\&|A|||||||C1|P|2.5\rMSH^1J|x|y^z\rMSH|^~\\&|B\r";
+    Message m = parse(er7);
+    REQUIRE(m.size() == 3);
+    CHECK(m.segment_id(1) == "MSH^1J");
+    CHECK(m.segment_id(2) == "MSH");
+    const std::string json_text = to_json(m);
+    auto back = hl7::message_from_json(json_text);
+    REQUIRE(back.ok());
+    CHECK(back->er7 == er7);
+}
+
+// Found by the fuzz_json target: JSON whose segment IDs ER7 cannot carry is refused, not written
+// as ER7 that reads back as something else.
+TEST_CASE("message_from_json: segment IDs that would not read back are refused") {
+    auto read = [](const std::string& text) { return hl7::message_from_json(text); };
+    const std::string msh = R"({"id":"MSH","fields":["MSH",[["|"]],[["^~\\&"]],[["A"]]]})";
+    // A batch header line must be FHS or BHS, a trailer line BTS or FTS.
+    auto bad_header = read(R"({"batch":{"header":[{"id":"BHS.","fields":["BHS.",[["x"]]]}]},"segments":[)" + msh + "]}");
+    REQUIRE_FALSE(bad_header.ok());
+    CHECK(bad_header.error().text.find("FHS or BHS") != std::string::npos);
+    CHECK_FALSE(read(R"({"batch":{"trailer":[{"id":"ZZZ","fields":["ZZZ"]}]},"segments":[)" + msh + "]}").ok());
+    // An ID with the field separator or a segment end in it.
+    CHECK_FALSE(read(R"({"segments":[)" + msh + R"(,{"id":"P|D","fields":["P|D"]}]})").ok());
+    CHECK_FALSE(read(R"({"segments":[)" + msh + R"(,{"id":"P\rD","fields":["P\rD"]}]})").ok());
+    // A header segment inside a message must use the message's field separator.
+    auto inner = read(R"({"segments":[)" + msh + R"(,{"id":"MSH","fields":["MSH",[["#"]],[["^~\\&"]]]}]})");
+    REQUIRE_FALSE(inner.ok());
+    CHECK(inner.error().text.find("field separator") != std::string::npos);
+    // ... and does not change the delimiters of the segments after it.
+    auto same = read(R"({"segments":[)" + msh +
+                     R"(,{"id":"MSH","fields":["MSH",[["|"]],[["$~\\&"]],[["a","b"]]]},{"id":"PID","fields":["PID",[["c","d"]]]}]})");
+    REQUIRE(same.ok());
+    CHECK(same->er7 == "MSH|^~\\&|A\rMSH|$~\\&|a^b\rPID|c^d\r");
+}
+
+TEST_CASE("message_from_json: batch lines read with the delimiters they were written with") {
+    // An FHS with its own delimiters, then a trailer: the trailer was written with the message's.
+    const std::string er7 = "MSH|^~\\&|A\rPID|1^2\r";
+    Message m = parse(er7);
+    std::string out;
+    std::vector<std::string_view> header{"FHS#$*!@#F1", "BHS|^~\\&|B1"};
+    std::vector<std::string_view> trailer{"BTS|1^x", "FTS|1"};
+    hl7::write_json(out, &m, header, trailer, {}, {}, nullptr);
+    auto back = hl7::message_from_json(out);
+    REQUIRE(back.ok());
+    CHECK(back->er7 == er7);
+    CHECK(back->batch_header == std::vector<std::string>{"FHS#$*!@#F1", "BHS|^~\\&|B1"});
+    CHECK(back->batch_trailer == std::vector<std::string>{"BTS|1^x", "FTS|1"});
+    // Batch lines alone: the first header line's delimiters are the base.
+    out.clear();
+    std::vector<std::string_view> alone_header{"FHS#$*!@#F1"};
+    std::vector<std::string_view> alone_trailer{"FTS#1$2"};
+    hl7::write_json(out, nullptr, alone_header, alone_trailer, {}, {}, nullptr);
+    auto alone = hl7::message_from_json(out);
+    REQUIRE(alone.ok());
+    CHECK(alone->batch_trailer == std::vector<std::string>{"FTS#1$2"});
+}

@@ -39,7 +39,7 @@ void write_tree(const Message& message, Charset charset, std::string& out) {
         out.append(seg);
         out.push_back('\n');
         std::string_view text = message.segment(i);
-        bool header = is_header_segment(text);
+        bool header = is_header_segment(text, d.field);
         int fields = field_count(text, d);
         for (int f = 1; f <= fields; ++f) {
             std::string_view field = *field_text(text, d, f);

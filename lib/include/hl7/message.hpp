@@ -130,7 +130,13 @@ private:
 
 // Field navigation on one segment's text. Field numbers follow HL7: for MSH, FHS and BHS field 1
 // is the field separator itself and field 2 the encoding characters (both atomic).
+//
+// A header segment is "MSH", "FHS" or "BHS" and then a character that can be a field separator.
+// Inside a message, pass the message's field separator: a line such as "MSH^x|..." in the middle
+// of a message is then a segment whose ID is "MSH^x" (not a header with another separator), so
+// that fields are always split the way the message's delimiters say.
 bool is_header_segment(std::string_view segment_text);
+bool is_header_segment(std::string_view segment_text, char field_separator);
 
 // Text of field `number` (1-based), or nullopt when the segment has fewer fields.
 std::optional<std::string_view> field_text(std::string_view segment_text, const Delimiters& delimiters,
