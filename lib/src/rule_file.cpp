@@ -408,7 +408,8 @@ int integer(const Node& node, std::string_view what, int low, int high) {
     if (negative) digits.remove_prefix(1);
     long value = 0;
     bool ok = !digits.empty() && digits.size() <= 9;
-    for (char c : digits) {
+    for (std::size_t i = 0; ok && i < digits.size(); ++i) {
+        char c = digits[i];
         if (c < '0' || c > '9') ok = false;
         else value = value * 10 + (c - '0');
     }
