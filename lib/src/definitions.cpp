@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "definitions_data.hpp"
@@ -39,6 +40,56 @@ const DatatypeDef* Version::datatype(std::string_view type) const {
 
 const MessageDef* Version::message(std::string_view structure) const {
     return find_sorted(messages, structure, [](const MessageDef& m) { return m.structure; });
+}
+
+std::string_view Version::structure_for(std::string_view type, std::string_view event) const {
+    auto find = [&](std::string_view ev) -> const EventStructure* {
+        auto it = std::lower_bound(events.begin(), events.end(), std::pair{type, ev},
+                                   [](const EventStructure& e, const std::pair<std::string_view, std::string_view>& k) {
+                                       return e.type != k.first ? e.type < k.first : e.event < k.second;
+                                   });
+        if (it == events.end() || it->type != type || it->event != ev) return nullptr;
+        return &*it;
+    };
+    if (type.empty()) return {};
+    if (!event.empty())
+        if (const EventStructure* e = find(event)) return e->structure;
+    if (const EventStructure* any = find({})) return any->structure;
+    return {};
+}
+
+const MessageDef* Version::message_for(std::string_view type, std::string_view event) const {
+    std::string_view structure = structure_for(type, event);
+    return structure.empty() ? nullptr : message(structure);
+}
+
+const TableDef* Version::table(std::uint16_t number) const {
+    for (const TableDef& t : tables)
+        if (t.number == number) return &t;
+    return defs::table(number);
+}
+
+namespace {
+
+bool same_nodes(std::span<const StructureNode> a, std::span<const StructureNode> b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const StructureNode& x = a[i];
+        const StructureNode& y = b[i];
+        if (x.min != y.min || x.max != y.max || x.choice != y.choice || x.is_group() != y.is_group()) return false;
+        if (!x.is_group() && x.name != y.name) return false;
+        if (!same_nodes(x.children, y.children)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool same_structure(const MessageDef& a, const MessageDef& b) { return same_nodes(a.nodes, b.nodes); }
+
+std::string_view structure_for(std::string_view version, std::string_view type, std::string_view event) {
+    const Version* v = find_version(version);
+    return v ? v->structure_for(type, event) : std::string_view();
 }
 
 std::span<const Version> versions() { return data::versions; }
