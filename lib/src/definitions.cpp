@@ -42,20 +42,41 @@ const MessageDef* Version::message(std::string_view structure) const {
     return find_sorted(messages, structure, [](const MessageDef& m) { return m.structure; });
 }
 
-std::string_view Version::structure_for(std::string_view type, std::string_view event) const {
-    auto find = [&](std::string_view ev) -> const EventStructure* {
-        auto it = std::lower_bound(events.begin(), events.end(), std::pair{type, ev},
-                                   [](const EventStructure& e, const std::pair<std::string_view, std::string_view>& k) {
-                                       return e.type != k.first ? e.type < k.first : e.event < k.second;
-                                   });
-        if (it == events.end() || it->type != type || it->event != ev) return nullptr;
-        return &*it;
+namespace {
+
+// The entries of `events` for `type` and `event` (an event may have several; the preferred first), or
+// those for any event of `type` when there are none.
+std::span<const EventStructure> entries(std::span<const EventStructure> events, std::string_view type,
+                                        std::string_view event) {
+    using Key = std::pair<std::string_view, std::string_view>;
+    auto less = [](const EventStructure& e, const Key& k) {
+        return e.type != k.first ? e.type < k.first : e.event < k.second;
+    };
+    auto greater = [](const Key& k, const EventStructure& e) {
+        return k.first != e.type ? k.first < e.type : k.second < e.event;
+    };
+    auto range = [&](std::string_view ev) {
+        auto lo = std::lower_bound(events.begin(), events.end(), Key{type, ev}, less);
+        auto hi = std::upper_bound(lo, events.end(), Key{type, ev}, greater);
+        return events.subspan(static_cast<std::size_t>(lo - events.begin()), static_cast<std::size_t>(hi - lo));
     };
     if (type.empty()) return {};
     if (!event.empty())
-        if (const EventStructure* e = find(event)) return e->structure;
-    if (const EventStructure* any = find({})) return any->structure;
-    return {};
+        if (auto r = range(event); !r.empty()) return r;
+    return range({});
+}
+
+}  // namespace
+
+std::string_view Version::structure_for(std::string_view type, std::string_view event) const {
+    auto r = entries(events, type, event);
+    return r.empty() ? std::string_view() : r.front().structure;
+}
+
+bool Version::allows(std::string_view type, std::string_view event, std::string_view structure) const {
+    for (const EventStructure& e : entries(events, type, event))
+        if (e.structure == structure) return true;
+    return false;
 }
 
 const MessageDef* Version::message_for(std::string_view type, std::string_view event) const {

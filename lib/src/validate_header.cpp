@@ -81,14 +81,21 @@ void MessageValidator::header() {
     if (version_) {
         std::string key = trigger.empty() ? std::string(type) : fmt::format("{}_{}", type, trigger);
         if (named) {
+            // MSH-9.3 disagreeing with the type and event is more likely a slip in MSH-9.3 than a message
+            // built for another event: the event's structure is the one checked.
             message_def_ = named;
-            if (expected && !defs::same_structure(*expected, *named))
+            if (expected && !defs::same_structure(*expected, *named) && !version_->allows(type, trigger, structure)) {
                 add(Severity::error, kUnsupportedMessageType, "header", at(9, 3), 1,
-                    fmt::format("MSH-9.3 does not match MSH-9.1/9.2: version {} uses {} for {}^{}", version_->name,
-                                expected->structure, type, trigger),
+                    fmt::format("MSH-9.3 does not match MSH-9.1/9.2: version {} uses {} for {}^{}; checked against {}",
+                                version_->name, expected->structure, type, trigger, expected->structure),
                     structure);
+                message_def_ = expected;
+            }
         } else {
             message_def_ = expected;
+            if (expected && !structure.empty())
+                add(Severity::warning, kUnsupportedMessageType, "header", at(9, 3), 1,
+                    fmt::format("MSH-9.3 does not match the structure {} defines for {}", version_->name, key));
         }
         // Versions before 2.3.1 and events the map lacks: the "TYPE_EVENT" or "TYPE" definition, if any.
         if (!message_def_ && !trigger.empty()) message_def_ = version_->message(key);

@@ -104,6 +104,10 @@ struct Version {
     std::string_view structure_for(std::string_view type, std::string_view event) const;
     // The definition of that structure, or nullptr.
     const MessageDef* message_for(std::string_view type, std::string_view event) const;
+    // Whether `structure` is one that `type` and `event` may use in this version: an event may have more
+    // than one where the standard disagrees with itself (RDE^O25: RDE_O25 in chapter 4A, RDE_O11 in
+    // table 0354); structure_for() gives the first.
+    bool allows(std::string_view type, std::string_view event, std::string_view structure) const;
     // Table `number` as this version has it: its own when it has one (0354: the structures this
     // version defines), else the shared table (defs::table). nullptr when neither exists.
     const TableDef* table(std::uint16_t number) const;
