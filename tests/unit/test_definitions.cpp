@@ -602,7 +602,8 @@ TEST_CASE("definitions: table 0354 per version") {
     CHECK(t251->find("ADT_A01") != nullptr);
     CHECK(t251->find("RDE_O11") != nullptr);
     CHECK(t251->find("ADT_A04") == nullptr);  // an event, not a structure
-    CHECK(t251->find("RDE_O25") == nullptr);  // 2.6 on
+    CHECK(version("2.3").table(354)->find("ADT_A04") != nullptr);  // before 2.3.1 events are structures
+    CHECK(t251->find("ORM_O01") != nullptr);  // the shared table's structures too
     CHECK(version("2.6").table(354)->find("RDE_O25") != nullptr);
     CHECK(version("2.3.1").table(354)->find("PPR_PC1") != nullptr);
     // Other tables are shared.
