@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "definitions_data.hpp"
@@ -39,6 +40,77 @@ const DatatypeDef* Version::datatype(std::string_view type) const {
 
 const MessageDef* Version::message(std::string_view structure) const {
     return find_sorted(messages, structure, [](const MessageDef& m) { return m.structure; });
+}
+
+namespace {
+
+// The entries of `events` for `type` and `event` (an event may have several; the preferred first), or
+// those for any event of `type` when there are none.
+std::span<const EventStructure> entries(std::span<const EventStructure> events, std::string_view type,
+                                        std::string_view event) {
+    using Key = std::pair<std::string_view, std::string_view>;
+    auto less = [](const EventStructure& e, const Key& k) {
+        return e.type != k.first ? e.type < k.first : e.event < k.second;
+    };
+    auto greater = [](const Key& k, const EventStructure& e) {
+        return k.first != e.type ? k.first < e.type : k.second < e.event;
+    };
+    auto range = [&](std::string_view ev) {
+        auto lo = std::lower_bound(events.begin(), events.end(), Key{type, ev}, less);
+        auto hi = std::upper_bound(lo, events.end(), Key{type, ev}, greater);
+        return events.subspan(static_cast<std::size_t>(lo - events.begin()), static_cast<std::size_t>(hi - lo));
+    };
+    if (type.empty()) return {};
+    if (!event.empty())
+        if (auto r = range(event); !r.empty()) return r;
+    return range({});
+}
+
+}  // namespace
+
+std::string_view Version::structure_for(std::string_view type, std::string_view event) const {
+    auto r = entries(events, type, event);
+    return r.empty() ? std::string_view() : r.front().structure;
+}
+
+bool Version::allows(std::string_view type, std::string_view event, std::string_view structure) const {
+    for (const EventStructure& e : entries(events, type, event))
+        if (e.structure == structure) return true;
+    return false;
+}
+
+const MessageDef* Version::message_for(std::string_view type, std::string_view event) const {
+    std::string_view structure = structure_for(type, event);
+    return structure.empty() ? nullptr : message(structure);
+}
+
+const TableDef* Version::table(std::uint16_t number) const {
+    for (const TableDef& t : tables)
+        if (t.number == number) return &t;
+    return defs::table(number);
+}
+
+namespace {
+
+bool same_nodes(std::span<const StructureNode> a, std::span<const StructureNode> b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const StructureNode& x = a[i];
+        const StructureNode& y = b[i];
+        if (x.min != y.min || x.max != y.max || x.choice != y.choice || x.is_group() != y.is_group()) return false;
+        if (!x.is_group() && x.name != y.name) return false;
+        if (!same_nodes(x.children, y.children)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool same_structure(const MessageDef& a, const MessageDef& b) { return same_nodes(a.nodes, b.nodes); }
+
+std::string_view structure_for(std::string_view version, std::string_view type, std::string_view event) {
+    const Version* v = find_version(version);
+    return v ? v->structure_for(type, event) : std::string_view();
 }
 
 std::span<const Version> versions() { return data::versions; }

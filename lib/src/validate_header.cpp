@@ -1,5 +1,6 @@
 // The validator's header checks: the version to validate as (MSH-12, an override or a profile), the
-// message type, trigger event and structure (MSH-9), and the processing ID (MSH-11).
+// message type, trigger event and structure (MSH-9: the structure from the version's event map, MSH-9.3
+// checked against it), and the processing ID (MSH-11).
 #include <fmt/format.h>
 
 #include <tuple>
@@ -65,23 +66,46 @@ void MessageValidator::header() {
             add(Severity::error, kUnsupportedEvent, "header", at(9, 2), 1, "trigger event not in HL7 table 0003",
                 trigger);
     }
+    // The structure: MSH-9.3 when the version defines it, checked against the one the version's event
+    // map gives for MSH-9.1/9.2; that one when MSH-9.3 is missing or unknown.
+    const defs::MessageDef* expected = version_ && !type.empty() ? version_->message_for(type, trigger) : nullptr;
+    const defs::MessageDef* named = nullptr;
     if (!structure.empty()) {
-        if (const auto* t = defs::table(354); t && !t->values.empty() && !t->find(structure) && structure[0] != 'Z')
+        const defs::TableDef* t = version_ ? version_->table(354) : defs::table(354);
+        bool listed = t && !t->values.empty() && t->find(structure);
+        if (t && !t->values.empty() && !listed && structure[0] != 'Z')
             add(Severity::error, kUnsupportedMessageType, "header", at(9, 3), 1,
                 "message structure not in HL7 table 0354", structure);
+        if (version_ && listed) named = version_->message(structure);
     }
     if (version_) {
         std::string key = trigger.empty() ? std::string(type) : fmt::format("{}_{}", type, trigger);
-        if (!structure.empty()) message_def_ = version_->message(structure);
+        if (named) {
+            // MSH-9.3 disagreeing with the type and event is more likely a slip in MSH-9.3 than a message
+            // built for another event: the event's structure is the one checked.
+            message_def_ = named;
+            if (expected && !defs::same_structure(*expected, *named) && !version_->allows(type, trigger, structure)) {
+                add(Severity::error, kUnsupportedMessageType, "header", at(9, 3), 1,
+                    fmt::format("MSH-9.3 does not match MSH-9.1/9.2: version {} uses {} for {}^{}; checked against {}",
+                                version_->name, expected->structure, type, trigger, expected->structure),
+                    structure);
+                message_def_ = expected;
+            }
+        } else {
+            message_def_ = expected;
+            // An MSH-9.3 the version knows not even as an event's own definition ("ADT_X99"): say which
+            // structure was checked instead.
+            if (expected && !structure.empty() && !version_->message(structure))
+                add(Severity::warning, kUnsupportedMessageType, "header", at(9, 3), 1,
+                    fmt::format("MSH-9.3 does not match the structure {} defines for {}", version_->name, key));
+        }
+        // Versions before 2.3.1 and events the map lacks: the "TYPE_EVENT" or "TYPE" definition, if any.
         if (!message_def_ && !trigger.empty()) message_def_ = version_->message(key);
-        if (!message_def_) message_def_ = version_->message(type);
+        if (!message_def_ && !type.empty()) message_def_ = version_->message(type);
         if (!message_def_ && !type.empty()) {
             add(Severity::warning, kUnsupportedMessageType, "structure", at(9), 1,
                 fmt::format("no message structure for {} in version {}: segment order not checked",
                             structure.empty() ? key : std::string(structure), version_->name));
-        } else if (message_def_ && !structure.empty() && message_def_->structure != structure) {
-            add(Severity::warning, kUnsupportedMessageType, "header", at(9, 3), 1,
-                fmt::format("MSH-9.3 does not match the structure {} defines for {}", version_->name, key));
         }
     }
     std::string_view processing = h.processing_id;

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hl7/definitions.hpp"
@@ -460,4 +461,218 @@ TEST_CASE("definitions: match_version rejects unknown versions with a note") {
         CHECK_FALSE(m.note.empty());
         CHECK(m.note.size() < 200);  // the note quotes a long value shortened
     }
+}
+
+namespace {
+
+// The node at `path` ("ORDER/TIMING") of a structure, or nullptr.
+const defs::StructureNode* node_at(const defs::MessageDef& m, std::string_view path) {
+    std::span<const defs::StructureNode> nodes = m.nodes;
+    const defs::StructureNode* found = nullptr;
+    while (!path.empty()) {
+        std::string_view part = path.substr(0, path.find('/'));
+        path = part.size() < path.size() ? path.substr(part.size() + 1) : std::string_view();
+        found = child(nodes, part);
+        if (!found) return nullptr;
+        nodes = found->children;
+    }
+    return found;
+}
+
+const defs::MessageDef& structure(std::string_view ver, std::string_view name) {
+    const defs::MessageDef* m = version(ver).message(name);
+    REQUIRE_MESSAGE(m != nullptr, name);
+    return *m;
+}
+
+}  // namespace
+
+TEST_CASE("definitions: OML_O21 groups as the standard has them (2.5 to 2.7.1)") {
+    // ORDER: ORC [{TIMING: TQ1 [{TQ2}]}] [OBSERVATION_REQUEST: OBR ... [{OBSERVATION}] [{SPECIMEN}]
+    // [{PRIOR_RESULT}]]; PATIENT: ... [{INSURANCE}]. hl7-dictionary spells TIMING "TIIMING" (2.5 to 2.6)
+    // and makes the optional groups of 2.6 required and single.
+    for (std::string_view ver : {"2.5", "2.5.1", "2.6", "2.7", "2.7.1"}) {
+        CAPTURE(ver);
+        const auto& oml = structure(ver, "OML_O21");
+        const auto* timing = node_at(oml, "ORDER/TIMING");
+        REQUIRE(timing != nullptr);
+        CHECK(timing->min == 0);
+        CHECK(timing->max == 0);
+        CHECK(node_at(oml, "ORDER/TIIMING") == nullptr);
+        for (std::string_view group : {"ORDER/OBSERVATION_REQUEST/OBSERVATION", "ORDER/OBSERVATION_REQUEST/SPECIMEN",
+                                       "ORDER/OBSERVATION_REQUEST/PRIOR_RESULT", "PATIENT/INSURANCE"}) {
+            CAPTURE(group);
+            const auto* n = node_at(oml, group);
+            REQUIRE(n != nullptr);
+            CHECK(n->min == 0);
+            CHECK(n->max == 0);
+        }
+    }
+    const auto* container = node_at(structure("2.6", "OML_O21"), "ORDER/OBSERVATION_REQUEST/SPECIMEN/CONTAINER");
+    REQUIRE(container != nullptr);
+    CHECK(container->min == 0);
+}
+
+TEST_CASE("definitions: no misspelt group names, no optional group of 2.6 turned required") {
+    for (const auto& v : defs::versions()) {
+        CAPTURE(v.name);
+        auto walk = [&](auto&& self, std::span<const defs::StructureNode> nodes) -> void {
+            for (const auto& n : nodes) {
+                CHECK(n.name != "TIIMING");
+                CHECK(n.name != "RSPONSE");
+                CHECK(n.name != "DEFINTION");
+                CHECK(n.name != "LOCATIONL_RESOURCE");
+                self(self, n.children);
+            }
+        };
+        for (const auto& m : v.messages) walk(walk, m.nodes);
+    }
+    for (auto [name, path] : {std::pair{"OMG_O19", "ORDER/PRIOR_RESULT"}, std::pair{"ORB_O28", "RESPONSE/PATIENT/ORDER"},
+                              std::pair{"ORI_O24", "RESPONSE/ORDER/TIMING"}, std::pair{"OML_O33", "PATIENT/INSURANCE"}}) {
+        CAPTURE(name);
+        const auto* n = node_at(structure("2.6", name), path);
+        REQUIRE(n != nullptr);
+        CHECK(n->min == 0);
+    }
+}
+
+TEST_CASE("definitions: OUL_R22 container group is optional and repeats (2.5, 2.5.1)") {
+    for (std::string_view ver : {"2.5", "2.5.1", "2.6"}) {
+        CAPTURE(ver);
+        const auto* container = node_at(structure(ver, "OUL_R22"), "SPECIMEN/CONTAINER");
+        REQUIRE(container != nullptr);
+        CHECK(container->min == 0);
+        CHECK(container->max == 0);
+    }
+}
+
+TEST_CASE("definitions: event -> structure map per version") {
+    CHECK(version("2.5.1").structure_for("ADT", "A04") == "ADT_A01");
+    CHECK(version("2.5.1").structure_for("ADT", "A01") == "ADT_A01");
+    CHECK(version("2.5.1").structure_for("ADT", "A40") == "ADT_A39");
+    CHECK(version("2.5.1").structure_for("SIU", "S14") == "SIU_S12");
+    CHECK(version("2.5.1").structure_for("MDM", "T06") == "MDM_T02");
+    // 2.3.1: PPR^PC2 and PPR^PC3 use PPR_PC1 (the package has no key for them).
+    CHECK(version("2.3.1").structure_for("PPR", "PC2") == "PPR_PC1");
+    CHECK(version("2.3.1").structure_for("PPR", "PC3") == "PPR_PC1");
+    CHECK(version("2.3.1").message_for("PPR", "PC2") == version("2.3.1").message("PPR_PC1"));
+    // A structure of another message type: PIN^I07 uses RQI_I01; PPP^PCC uses PPP_PCB.
+    CHECK(version("2.6").structure_for("PPP", "PCC") == "PPP_PCB");
+    CHECK(version("2.7").structure_for("SMD", "S32") == "SDR_S32");
+    CHECK(version("2.7").structure_for("ADT", "A47") == "ADT_A44");
+    // The general acknowledgment, whatever the event (or none).
+    for (const auto& v : defs::versions()) {
+        CAPTURE(v.name);
+        CHECK(v.structure_for("ACK", "A01") == "ACK");
+        CHECK(v.structure_for("ACK", "") == "ACK");
+        CHECK(v.message_for("ACK", "R01") != nullptr);
+    }
+    // Before 2.3.1 (no MSH-9.3) a type and event are their own structure where the version has one.
+    CHECK(version("2.3").structure_for("ADT", "A04") == "ADT_A04");
+    CHECK(version("2.3").message_for("ADT", "A04") != nullptr);
+    // RDE^O25: table 0354 says RDE_O11, chapter 4A gives RDE_O25 its own structure: both are listed.
+    CHECK(version("2.6").structure_for("RDE", "O25") == "RDE_O25");
+    CHECK(version("2.5.1").structure_for("RDE", "O25") == "RDE_O11");
+    // Unknown or empty.
+    CHECK(version("2.5.1").structure_for("ADT", "X99").empty());
+    CHECK(version("2.5.1").structure_for("", "A01").empty());
+    CHECK(version("2.5.1").message_for("XYZ", "A01") == nullptr);
+    CHECK(defs::structure_for("2.5.1", "ORU", "R01") == "ORU_R01");
+    CHECK(defs::structure_for("2.9", "ORU", "R01").empty());
+    // Every structure the map names is defined, and the map is sorted for the binary search.
+    for (const auto& v : defs::versions()) {
+        CAPTURE(v.name);
+        CHECK_FALSE(v.events.empty());
+        for (std::size_t i = 0; i < v.events.size(); ++i) {
+            CAPTURE(v.events[i].structure);
+            CHECK(v.message(v.events[i].structure) != nullptr);
+            if (i > 0) {
+                const auto& a = v.events[i - 1];
+                const auto& b = v.events[i];
+                CHECK((a.type < b.type || (a.type == b.type && a.event <= b.event)));
+            }
+        }
+    }
+}
+
+TEST_CASE("definitions: table 0354 per version") {
+    const defs::TableDef* t251 = version("2.5.1").table(354);
+    REQUIRE(t251 != nullptr);
+    CHECK(t251->kind == defs::TableKind::hl7);
+    CHECK(t251->find("ADT_A01") != nullptr);
+    CHECK(t251->find("RDE_O11") != nullptr);
+    CHECK(t251->find("ADT_A04") == nullptr);  // an event, not a structure
+    CHECK(version("2.3").table(354)->find("ADT_A04") != nullptr);  // before 2.3.1 events are structures
+    CHECK(t251->find("ORM_O01") != nullptr);  // the shared table's structures too
+    CHECK(version("2.6").table(354)->find("RDE_O25") != nullptr);
+    CHECK(version("2.3.1").table(354)->find("PPR_PC1") != nullptr);
+    // Other tables are shared.
+    CHECK(version("2.5.1").table(1) == defs::table(1));
+    CHECK(version("2.5.1").table(9999) == nullptr);
+}
+
+TEST_CASE("definitions: same_structure compares nodes, not group names") {
+    const auto& v = version("2.5.1");
+    CHECK(defs::same_structure(*v.message("ADT_A01"), *v.message("ADT_A04")));
+    CHECK_FALSE(defs::same_structure(*v.message("ADT_A01"), *v.message("ORU_R01")));
+    CHECK(defs::same_structure(*v.message("ORU_R01"), *v.message("ORU_R01")));
+}
+
+TEST_CASE("definitions: tables the package lacked values of") {
+    // 0291 subtype of referenced data: the MIME subtypes of the standard, not only CDA.
+    for (std::string_view code : {"JPEG", "PICT", "TIFF", "PostScript", "x-hl7-cda-level-one"}) {
+        CAPTURE(code);
+        CHECK(defs::table(291)->find(code) != nullptr);
+    }
+    // 0487 specimen type took over the codes of 0070.
+    for (std::string_view code : {"BLD", "BLDA", "BLDV", "CSF", "SER"}) {
+        CAPTURE(code);
+        CHECK(defs::table(487)->find(code) != nullptr);
+    }
+    for (std::string_view code : {"ISO3166_1", "ISO3166_2", "ISO4217", "ISO639", "LN", "SCT"}) {
+        CAPTURE(code);
+        CHECK(defs::table(396)->find(code) != nullptr);
+    }
+    const defs::TableDef* t4000 = defs::table(4000);
+    REQUIRE(t4000 != nullptr);
+    CHECK(t4000->find("I") != nullptr);
+    // 2.3.1 and 2.4 XPN-8 / XAD-11 take table 4000 (0465 from 2.5 on).
+    CHECK(version("2.4").datatype("XPN")->components[7].table == 4000);
+    CHECK(version("2.3.1").datatype("XAD")->components[10].table == 4000);
+    CHECK(version("2.5").datatype("XPN")->components[7].table == 465);
+}
+
+TEST_CASE("definitions: table bindings the package lost in some versions") {
+    // 2.3.1 PID-10 race and PID-22 ethnic group (CE), bound in 2.3 and 2.4 alike.
+    CHECK(field("2.3.1", "PID", 10).table == 5);
+    CHECK(field("2.3.1", "PID", 22).table == 189);
+    CHECK(field("2.4", "PID", 10).table == 5);
+}
+
+TEST_CASE("definitions: v2.7 lengths only for fields of primitive datatypes") {
+    for (std::string_view ver : {"2.7", "2.7.1"}) {
+        CAPTURE(ver);
+        CHECK(field(ver, "MSH", 10).max_length == 199);  // ST, 1..199
+        CHECK(field(ver, "PID", 1).max_length == 4);     // SI, 1..4
+        CHECK(field(ver, "PID", 5).max_length == 0);     // XPN: no length in 2.7
+        CHECK(field(ver, "OM1", 18).max_length == 0);    // CWE: the package's leftover length dropped
+        for (const auto& s : version(ver).segments) {
+            for (const auto& f : s.fields) {
+                const defs::DatatypeDef* dt = version(ver).datatype(f.datatype);
+                if (dt && !dt->primitive()) CHECK_MESSAGE(f.max_length == 0, s.id);
+            }
+        }
+    }
+    CHECK(field("2.6", "PID", 5).max_length == 250);
+}
+
+TEST_CASE("definitions: allows() lists every structure an event may use") {
+    const auto& v26 = version("2.6");
+    CHECK(v26.allows("RDE", "O25", "RDE_O25"));
+    CHECK(v26.allows("RDE", "O25", "RDE_O11"));
+    CHECK_FALSE(v26.allows("RDE", "O25", "RDE_O01"));
+    CHECK(version("2.5.1").allows("ADT", "A04", "ADT_A01"));
+    CHECK_FALSE(version("2.5.1").allows("ADT", "A04", "ADT_A04"));
+    CHECK(version("2.5.1").allows("ACK", "A04", "ACK"));
+    CHECK_FALSE(version("2.5.1").allows("", "A04", "ADT_A01"));
 }

@@ -1,6 +1,8 @@
-// HL7 v2 definitions embedded in the library: segments, fields, datatypes, message structures and
-// tables for versions 2.1 to 2.7.1 (generated from the hl7-dictionary package by
-// scripts/gen-definitions; see NOTICE), and how an MSH-12 value maps to one of those sets.
+// HL7 v2 definitions embedded in the library: segments, fields, datatypes, message structures, the
+// event -> structure map and tables for versions 2.1 to 2.7.1 (generated from the hl7-dictionary
+// package and repaired, with every repair's source, by scripts/gen-definitions; cross-checked against
+// second sources by scripts/check-definitions; see NOTICE), and how an MSH-12 value maps to one of
+// those sets. Lookups never allocate; everything returned lives as long as the program.
 #pragma once
 
 #include <cstdint>
@@ -73,18 +75,47 @@ struct TableDef {
     const TableValue* find(std::string_view code) const;
 };
 
-// One definition set. The lists are sorted by name, for binary search.
+// One entry of a version's event -> structure map (HL7 table 0354 and chapter 2's message tables):
+// message type and trigger event -> the message structure they use. An empty event stands for any
+// event ("ACK": the general acknowledgment, whatever the event).
+struct EventStructure {
+    std::string_view type;       // "ADT"
+    std::string_view event;      // "A04"
+    std::string_view structure;  // "ADT_A01"
+};
+
+// One definition set. The lists are sorted by name (events by type, then event), for binary search.
 struct Version {
     std::string_view name;  // "2.5.1"
     std::span<const SegmentDef> segments;
     std::span<const DatatypeDef> datatypes;
     std::span<const MessageDef> messages;
+    std::span<const EventStructure> events;
+    std::span<const TableDef> tables;  // the tables whose values are this version's own (0354), by number
 
     const SegmentDef* segment(std::string_view id) const;
     const DatatypeDef* datatype(std::string_view name) const;
-    // By structure ("ADT_A01"), or by type and trigger ("ADT_A04"), whichever the set has.
+    // By structure ("ADT_A01"), or by a "TYPE_EVENT" key ("ADT_A04") the set also holds: the event's
+    // own definition where the source gives one. For a message, prefer message_for().
     const MessageDef* message(std::string_view structure) const;
+    // The structure that message type `type` with trigger event `event` uses in this version
+    // ("ADT", "A04" -> "ADT_A01"); empty when the version defines none. Before 2.3.1, which has no
+    // MSH-9.3, a type and event are their own structure ("ADT_A04") where the version defines one.
+    std::string_view structure_for(std::string_view type, std::string_view event) const;
+    // The definition of that structure, or nullptr.
+    const MessageDef* message_for(std::string_view type, std::string_view event) const;
+    // Whether `structure` is one that `type` and `event` may use in this version: an event may have more
+    // than one where the standard disagrees with itself (RDE^O25: RDE_O25 in chapter 4A, RDE_O11 in
+    // table 0354); structure_for() gives the first.
+    bool allows(std::string_view type, std::string_view event, std::string_view structure) const;
+    // Table `number` as this version has it: its own when it has one (0354: the structures this
+    // version defines), else the shared table (defs::table). nullptr when neither exists.
+    const TableDef* table(std::uint16_t number) const;
 };
+
+// Whether two structures have the same nodes (names of groups aside): a message valid for one is
+// valid for the other. Versions before 2.5 name the same structure differently in places.
+bool same_structure(const MessageDef& a, const MessageDef& b);
 
 // The definition sets there are, oldest first.
 std::span<const Version> versions();
@@ -102,7 +133,11 @@ struct VersionMatch {
 };
 VersionMatch match_version(std::string_view msh12);
 
-// HL7 tables (values from hl7-dictionary; kinds from the standard).
+// HL7 tables shared by every version (values from hl7-dictionary with hand-kept repairs; kinds from
+// the standard). A version's own tables come first: Version::table().
 const TableDef* table(std::uint16_t number);
+
+// structure_for() of the definition set named `version` exactly ("2.5.1"); empty when there is none.
+std::string_view structure_for(std::string_view version, std::string_view type, std::string_view event);
 
 }  // namespace hl7::defs
