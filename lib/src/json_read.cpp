@@ -113,16 +113,27 @@ struct JsonToEr7 {
             return fail("a segment must be an object with a \"fields\" list");
         const json& fields = seg["fields"];
         if (fields.empty() || !fields[0].is_string()) return fail("fields[0] must be the segment ID");
-        std::string id = fields[0].get<std::string>();
+        // The checks below are on the ID as it will be written, after \Xhh\ of invalid bytes.
+        const std::size_t id_start = out.size();
+        append_literal(fields[0].get<std::string>());
+        const std::string id = out.substr(id_start);
         bool header = id == "MSH" || id == "FHS" || id == "BHS";
         // The ID must read back as this ID from the ER7 written here.
-        if (role == Role::batch_header && id != "FHS" && id != "BHS")
+        // A batch line is recognised by its first three letters; one whose own delimiters were
+        // unusable was written split with the message's, so its ID runs on ("FHS<&^~\&").
+        auto ascii_alnum = [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+        };
+        auto batch_id = [&](std::string_view a, std::string_view b) {
+            std::string_view name = std::string_view(id).substr(0, 3);
+            return (name == a || name == b) && (id.size() == 3 || !ascii_alnum(id[3]));
+        };
+        if (role == Role::batch_header && !batch_id("FHS", "BHS"))
             return fail("a batch header line must be FHS or BHS");
-        if (role == Role::batch_trailer && id != "BTS" && id != "FTS")
+        if (role == Role::batch_trailer && !batch_id("BTS", "FTS"))
             return fail("a batch trailer line must be BTS or FTS");
         if (!header && id.find_first_of(std::string{d.field, '\r', '\n'}) != std::string::npos)
             return fail("the segment ID holds a field separator or a segment end");
-        append_literal(id);
         std::size_t first = 1;
         if (header) {
             auto sep = fields.size() > 1 ? literal(fields[1]) : std::nullopt;

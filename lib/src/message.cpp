@@ -90,7 +90,7 @@ std::optional<Diagnostic> delimiter_problem(const Delimiters& d, const Location&
     for (std::size_t i = 0; i < std::size(used); ++i) {
         if (used[i] == 0) continue;
         unsigned char byte = static_cast<unsigned char>(used[i]);
-        if (byte >= 0x80 || byte < 0x20 || used[i] == ' ') {
+        if (byte >= 0x7F || byte < 0x20 || used[i] == ' ') {
             return make_error("bad-delimiters",
                               fmt::format("{}-{} delimiter 0x{:02X} is not a printable ASCII character",
                                           where.segment_id, i == 0 ? 1 : 2, byte),
@@ -144,7 +144,9 @@ Result<Delimiters> read_delimiters(std::string_view header, Diagnostics* notes) 
     }
     Delimiters d;
     d.field = header[3];
-    if (is_alnum(d.field) || d.field == ' ' || static_cast<unsigned char>(d.field) < 0x20) {
+    // Checked here, not only with the other delimiters below, because an empty MSH-2 skips those.
+    unsigned char field_byte = static_cast<unsigned char>(d.field);
+    if (is_alnum(d.field) || field_byte <= 0x20 || field_byte >= 0x7F) {
         where.path = where.segment_id + "-1";
         return make_error("bad-delimiters",
                           fmt::format("{}-1 field separator 0x{:02X} is not usable", where.segment_id,

@@ -157,6 +157,14 @@ TEST_CASE("read_delimiters: an empty MSH-2 is read as the standard encoding char
         CHECK(testutil::find_code(more, "empty-encoding-characters") == nullptr);
         CHECK(testutil::find_code(more, "short-encoding-characters") != nullptr);
     }
+    SUBCASE("the field separator is still checked (found by the fuzz smoke test: 0xFF passed)") {
+        for (std::string header : {"MSH\xFF", "MSH\x7F||", "MSH\xC3"}) {
+            CAPTURE(header);
+            auto bad = hl7::read_delimiters(header, nullptr);
+            REQUIRE_FALSE(bad.ok());
+            CHECK(bad.error().code == "bad-delimiters");
+        }
+    }
     SUBCASE("a message splits MSH-9 into its components and writes its bytes as they came") {
         const std::string text = "MSH||SND|FAC|||20240101||ORM^O01^ORM_O01|C1|P|2.5\rPID|1||7~8\r";
         auto m = Message::parse(text);
