@@ -1,6 +1,7 @@
 // The JSON form, read: JSON objects back to ER7, and a splitter of object streams (NDJSON).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -117,7 +118,8 @@ struct JsonToEr7 {
         const std::size_t id_start = out.size();
         append_literal(fields[0].get<std::string>());
         const std::string id = out.substr(id_start);
-        bool header = id == "MSH" || id == "FHS" || id == "BHS";
+        // A bare "BHS" line (an ID and nothing else) has no delimiters to read.
+        bool header = (id == "MSH" || id == "FHS" || id == "BHS") && (fields.size() > 1 || role == Role::first);
         // The ID must read back as this ID from the ER7 written here.
         // A batch line is recognised by its first three letters; one whose own delimiters were
         // unusable was written split with the message's, so its ID runs on ("FHS<&^~\&").
@@ -137,9 +139,14 @@ struct JsonToEr7 {
         std::size_t first = 1;
         if (header) {
             auto sep = fields.size() > 1 ? literal(fields[1]) : std::nullopt;
-            auto enc = fields.size() > 2 ? literal(fields[2]) : std::nullopt;
+            // MSH-2 may be left out only after a message's first segment ("FHS|" in a batch).
+            auto enc = fields.size() > 2    ? literal(fields[2])
+                       : role == Role::first ? std::nullopt
+                                             : std::optional<std::string>("");
             if (!sep || sep->size() != 1) return fail(id + "-1 must be one character");
             if (!enc) return fail(id + "-2 must be a string");
+            // The splitter takes a line for a header only when no letter or digit follows the ID.
+            if (ascii_alnum((*sep)[0])) return fail(id + "-1 must not be a letter or digit");
             if (role == Role::inner) {
                 // Only the message's first segment sets its delimiters; a header segment further on
                 // is read with them, so it must use the same field separator.
@@ -156,7 +163,7 @@ struct JsonToEr7 {
             }
             append_literal(*sep);
             append_literal(*enc);
-            first = 3;
+            first = std::min<std::size_t>(3, fields.size());
         }
         for (std::size_t i = first; i < fields.size(); ++i) {
             out.push_back(d.field);

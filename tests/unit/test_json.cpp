@@ -533,6 +533,14 @@ TEST_CASE("message_from_json: segment IDs that would not read back are refused")
     auto backslash = read(R"({"segments":[{"id":"MSH","fields":["MSH",[["\\"]],[["^~"]],[["A"]]]},{"id":"P|D\\XB1\\","fields":["P|D\\XB1\\"]}]})");
     REQUIRE(backslash.ok());
     CHECK(backslash->er7 == "MSH\\^~\\A\rP|D\xB1\r");
+    // A bare "BHS" inside a message is a segment with no fields, and reads back as one (fuzz_message).
+    auto bare = read(R"({"segments":[)" + msh + R"(,{"id":"BHS","fields":["BHS"]},{"id":"FHS","fields":["FHS",[["|"]]]}]})");
+    REQUIRE(bare.ok());
+    CHECK(bare->er7 == "MSH|^~\\&|A\rBHS\rFHS|\r");
+    // A batch header whose field separator is a letter would not be a header line any more (fuzz_json).
+    auto letter = read(R"({"batch":{"header":[{"id":"BHS","fields":["BHS",[["t"]],[["^~\\&"]]]}]},"segments":[)" + msh + "]}");
+    REQUIRE_FALSE(letter.ok());
+    CHECK(letter.error().text.find("letter or digit") != std::string::npos);
     // A header segment inside a message must use the message's field separator.
     auto inner = read(R"({"segments":[)" + msh + R"(,{"id":"MSH","fields":["MSH",[["#"]],[["^~\\&"]]]}]})");
     REQUIRE_FALSE(inner.ok());
