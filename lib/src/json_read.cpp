@@ -182,6 +182,9 @@ Result<JsonMessage> message_from_json(std::string_view text) {
         doc = json::parse(text);
     } catch (const json::parse_error& e) {
         return make_error("bad-json", fmt::format("not valid JSON (byte {})", e.byte));
+    } catch (const json::exception&) {
+        // Valid syntax that nlohmann cannot hold: a number beyond a double (found by fuzz_json).
+        return make_error("bad-json", "not valid JSON (a number out of range)");
     }
     if (!doc.is_object()) return make_error("bad-json", "expected a JSON object");
     if (doc.contains("hl7json") && doc["hl7json"] != kJsonFormVersion)

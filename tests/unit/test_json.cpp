@@ -303,6 +303,7 @@ TEST_CASE("message_from_json: malformed input is an error, not a crash") {
         "not json",
         "[]",
         "42",
+        R"({"segments":[{"fields":["MSH",[["|"]],[["^~\\&"]],1E999]}]})",  // a number beyond a double
         R"({"hl7json":2,"segments":[]})",
         R"({"hl7json":1})",
         R"({"segments":5})",
