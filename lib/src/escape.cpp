@@ -64,9 +64,22 @@ struct Decoder {
 
     char marker() const { return form == TextForm::json || d.escape == 0 ? '\\' : d.escape; }
 
+    // Bytes of the value's charset gathered from raw text and from \F\, \Xhh\ ... between kept
+    // escapes, converted together: a byte from \Xhh\ may complete a character begun in the raw
+    // text (found by fuzz_message: "\xC5\X9B\" is one character, not two invalid bytes).
+    std::string pending;
+
+    void run(std::string_view text) { pending.append(text); }
+
+    void flush() {
+        if (pending.empty()) return;
+        convert(pending);
+        pending.clear();
+    }
+
     // Text without escape sequences: charset conversion, and in the JSON form a literal backslash
     // becomes \E\ so that `\` keeps meaning "escape sequence".
-    void run(std::string_view text) {
+    void convert(std::string_view text) {
         if (form == TextForm::json) {
             const char* p = text.data();
             const char* end = p + text.size();
@@ -85,6 +98,7 @@ struct Decoder {
     void literal(char c) { run(std::string_view(&c, 1)); }
 
     void kept(std::string_view seq) {
+        flush();
         out.push_back(marker());
         out.append(seq);
         out.push_back(marker());
@@ -97,6 +111,11 @@ struct Decoder {
     }
 
     void decode(std::string_view raw) {
+        decode_escapes(raw);
+        flush();
+    }
+
+    void decode_escapes(std::string_view raw) {
         const char e = d.escape;
         if (e == 0) {
             run(raw);
@@ -172,7 +191,7 @@ bool needs_decoding(std::string_view raw, const Delimiters& d) {
 
 void decode_value(std::string_view raw, const Delimiters& delimiters, Charset charset, TextForm form,
                   std::string& out, EscapeStats& stats) {
-    Decoder{delimiters, charset, form, out, stats}.decode(raw);
+    Decoder{delimiters, charset, form, out, stats, {}}.decode(raw);
 }
 
 void append_display_value(std::string_view raw, const Delimiters& d, Charset charset, std::string& out,

@@ -77,6 +77,26 @@ bool is_header_segment(std::string_view s) {
     return (id == "MSH" || id == "FHS" || id == "BHS") && !is_alnum(s[3]);
 }
 
+bool is_well_formed_segment_id(std::string_view id) {
+    auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    return id.size() == 3 && upper(id[0]) && (upper(id[1]) || digit(id[1])) && (upper(id[2]) || digit(id[2]));
+}
+
+void check_segment_ids(const Message& message, Diagnostics& out) {
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        if (is_well_formed_segment_id(message.segment_id(i))) continue;
+        Diagnostic d;
+        d.severity = Severity::warning;
+        d.code = "malformed-segment-id";
+        d.text = "not a segment ID (three upper-case letters or digits, the first a letter): a wrapped "
+                 "line or other text? kept as a segment";
+        d.where.segment_index = static_cast<std::uint32_t>(i + 1);
+        d.where.path = fmt::format("segment {}", i + 1);
+        out.push_back(std::move(d));
+    }
+}
+
 bool is_header_segment(std::string_view s, char field_separator) {
     return is_header_segment(s) && s[3] == field_separator;
 }

@@ -246,7 +246,7 @@ void MessageReader::drop_long_line() {
         if (pos_ == 0 && bytes.substr(0, 3) == kByteOrderMark) {
             bytes.remove_prefix(3);
             line.begin = 3;
-            note(Severity::note, "bom", "UTF-8 byte order mark skipped", 0);
+            line.bom = true;  // noted if the line is taken, as for a line of normal length
         }
         line.blank = true;
         dropped_ = line;
@@ -399,6 +399,11 @@ bool MessageReader::finish_oversized(StreamItem& item, std::uint64_t offset, std
 // A line that is not blank joins the item in progress (or starts it). Past the limit, the item's
 // bytes are dropped and only its extent is followed.
 void MessageReader::take(const Line& line) {
+    // Noted here, not where the BOM is skipped: the line may first end the message before it.
+    if (line.bom)
+        note(Severity::note, "bom",
+             line.begin == 3 ? "UTF-8 byte order mark skipped" : "UTF-8 byte order mark before a header segment skipped",
+             line.begin - 3);
     if (kind_ == Kind::none) {
         item_begin_ = keep_from_ = line.begin;
         item_line_ = line.number;
@@ -493,10 +498,16 @@ bool MessageReader::next(StreamItem& item) {
             blank = line.blank;
         } else {
             content = view(line.begin, line.content_end);
-            if (line.begin == 0 && content.substr(0, 3) == kByteOrderMark) {
-                line.begin += 3;
-                content.remove_prefix(3);
-                note(Severity::note, "bom", "UTF-8 byte order mark skipped", 0);
+            // A BOM starts the stream, or (what `cat *.hl7` makes of files that begin with one) a
+            // header segment further on: skipped, so that the header begins its message.
+            if (content.substr(0, 3) == kByteOrderMark) {
+                SegmentKind after = segment_kind(content.substr(3));
+                bool header = after == SegmentKind::msh || after == SegmentKind::fhs || after == SegmentKind::bhs;
+                if (line.begin == 0 || header) {
+                    line.bom = true;
+                    line.begin += 3;
+                    content.remove_prefix(3);
+                }
             }
             blank = is_blank(content);
         }

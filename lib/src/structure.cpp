@@ -25,8 +25,6 @@ namespace {
 
 constexpr std::uint32_t kNone = GroupInstance::none;
 
-bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // A node of the structure, flattened: the children of a node are contiguous.
 struct Node {
@@ -74,11 +72,6 @@ struct Transition {
 constexpr std::uint32_t kSkip = 0xFFFFFFFFu;  // a search step that set its segment aside
 
 }  // namespace
-
-bool is_well_formed_segment_id(std::string_view id) {
-    return id.size() == 3 && is_upper(id[0]) && (is_upper(id[1]) || is_digit(id[1])) &&
-           (is_upper(id[2]) || is_digit(id[2]));
-}
 
 struct StructureMatcher::Impl {
     const defs::MessageDef* def = nullptr;

@@ -467,6 +467,31 @@ TEST_CASE("stream: UTF-8 byte order mark is skipped with a note") {
     }
 }
 
+// What `cat *.hl7` gives when the files begin with a BOM: each BOM before MSH, FHS or BHS starts a
+// new message (it merged the two before).
+TEST_CASE("stream: a BOM before a header segment further on begins a new message") {
+    const std::string bom = "\xEF\xBB\xBF";
+    const std::string input = bom + kMsg1 + bom + kMsg2 + bom + "FHS|^~\\&|F\r" + bom + "BHS|^~\\&|B\r" + kMsg1 +
+                              bom + "ZZZ|1\r";
+    FOR_EACH_CONFIG {
+        CONFIG_INFO;
+        auto r = read_with(input, config);
+        REQUIRE(r.items.size() == 3);
+        CHECK(r.items[0].text == kMsg1);
+        CHECK(r.items[1].text == kMsg2);
+        CHECK(r.items[1].offset == 2 * 3 + kMsg1.size());
+        const auto* n = find_code(r.items[1].notes, "bom");
+        REQUIRE(n != nullptr);
+        CHECK(n->where.byte_offset == 3 + kMsg1.size());
+        CHECK(n->text == "UTF-8 byte order mark before a header segment skipped");
+        REQUIRE(r.items[2].header.size() == 2);
+        CHECK(r.items[2].header[0] == "FHS|^~\\&|F");
+        CHECK(r.items[2].header[1] == "BHS|^~\\&|B");
+        // Before any other segment a BOM is data, kept in the message.
+        CHECK(r.items[2].text == kMsg1 + bom + "ZZZ|1\r");
+    }
+}
+
 TEST_CASE("stream: a BOM-like sequence later in the stream is data") {
     const std::string input = kMsg1 + "MSH|^~\\&|\xEF\xBB\xBFX\r";
     FOR_EACH_CONFIG {

@@ -18,7 +18,7 @@ Cli::Cli(std::string name, std::string description)
     : app_(std::move(description), name), reporter_(name), name_(std::move(name)) {
     app_.set_version_flag("--version", name_ + " (hl7kit) " HL7KIT_VERSION);
     app_.add_flag("--show-values", show_values_,
-                  "Show message values in diagnostics (they may be patient data; off by default)");
+                  "Show values in diagnostics (may be patient data; off by default)");
     app_.add_flag("-v,--verbose", verbose_, "Also report notes: repairs such as LF line ends or MLLP framing");
     choices(app_.add_option("--completion", completion_shell_, "Print a completion script for SHELL and exit")
                 ->type_name("SHELL")
@@ -38,6 +38,26 @@ CLI::Option* Cli::file(CLI::Option* option) {
     return option;
 }
 
+namespace {
+
+// CLI11's "The following arguments were not expected: --bogus x" in the words of GNU tools:
+// "unrecognized option '--bogus'", "invalid option -- 'q'"; other extras are left as CLI11 says.
+std::string unexpected_arguments_text(const std::string& what) {
+    const std::string lead = "The following argument was not expected: ";
+    const std::string leads = "The following arguments were not expected: ";
+    std::string rest;
+    if (what.rfind(lead, 0) == 0) rest = what.substr(lead.size());
+    else if (what.rfind(leads, 0) == 0) rest = what.substr(leads.size());
+    else return what;
+    std::string first = rest.substr(0, rest.find(' '));
+    if (first.size() > 2 && first.compare(0, 2, "--") == 0)
+        return "unrecognized option '" + first.substr(0, first.find('=')) + "'";
+    if (first.size() > 1 && first[0] == '-' && first[1] != '-') return "invalid option -- '" + first.substr(1, 1) + "'";
+    return what;
+}
+
+}  // namespace
+
 std::optional<int> Cli::parse(int argc, char** argv) {
     try {
         app_.parse(argc, argv);
@@ -50,6 +70,8 @@ std::optional<int> Cli::parse(int argc, char** argv) {
     } catch (const CLI::CallForVersion&) {
         std::cout << app_.version() << '\n' << std::flush;
         return exit_ok;
+    } catch (const CLI::ExtrasError& e) {
+        return usage_error(unexpected_arguments_text(e.what()));
     } catch (const CLI::ParseError& e) {
         // CLI11 would exit 100-127 without naming the program; usage errors are 2 here.
         return usage_error(e.what());

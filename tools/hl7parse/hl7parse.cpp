@@ -22,7 +22,7 @@ struct Options {
     std::string segment_end = "cr";
     std::string color = "auto";
     std::string charset;
-    std::string join = "~";
+    std::string join = ",";  // not "~": a joined cell must not read as one field's repetitions
     std::vector<std::string> fields, filters;
     bool pretty = false, flat = false, tree = false, header = false, count = false;
 };
@@ -37,8 +37,8 @@ SegmentEndStyle segment_end_style(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    cli::Cli cli("hl7parse", "Read HL7 v2 messages (ER7, MLLP-framed, batches or hl7json NDJSON) and write them as "
-                             "JSON, ER7, selected fields, a tree or a summary.");
+    cli::Cli cli("hl7parse", "Read HL7 v2 messages (ER7, MLLP, batches, hl7json NDJSON) and write them as JSON,\n"
+                             "ER7, selected fields, a tree or a summary.");
     Options o;
     CLI::App& app = cli.app();
     cli.file(app.add_option("files", o.files, "Input files; '-' or none reads standard input")->type_name("FILE"));
@@ -50,19 +50,32 @@ int main(int argc, char** argv) {
                 {"auto", "always", "never"});
     auto* flat = app.add_flag("--flat", o.flat, "Flat JSON: one key per value, such as \"PID-5[1].1\"");
     auto* tree = app.add_flag("--tree", o.tree, "A human view: one line per field with its path");
-    auto* field = app.add_option("-f,--field", o.fields, "Print this path's value (repeatable): tab-separated, one message a line")
+    auto* field = app.add_option("-f,--field", o.fields, "Print this path's value (repeat -f for more): tab-separated rows")
                       ->type_name("PATH")
+                      ->expected(1)
                       ->allow_extra_args(false)
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_flag("--header", o.header, "With -f: print the paths as a header row first")->needs(field);
-    app.add_option("--join", o.join, "With -f: separator between values of a [*] path (default ~)")->needs(field);
-    app.add_option("--filter", o.filters, "Keep messages matching PATH, PATH=VALUE, PATH!=VALUE or PATH~REGEX (repeatable, all must hold)")
+    app.add_option("--join", o.join, "With -f: text between the values of a [*] path (default ',')")->needs(field);
+    app.add_option("--filter", o.filters, "Keep messages matching PATH, PATH=V, PATH!=V or PATH~RE (repeatable)")
         ->type_name("EXPR")
+        ->expected(1)
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     auto* count = app.add_flag("--count", o.count, "Print a summary by type, event, version and sending facility");
     app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
         ->type_name("NAME");
+    app.footer(
+        "Paths: SEG[occurrence]-FIELD[repetition].COMPONENT.SUBCOMPONENT, 1-based; [*] for all (PID-3[*].1).\n"
+        "\n"
+        "Examples:\n"
+        "  hl7parse adt.hl7 | jq .                 one JSON object per message (NDJSON)\n"
+        "  hl7parse -f MSH-10 -f PID-5.1 *.hl7     one tab-separated row per message\n"
+        "  hl7parse --filter MSH-9.1=ORU --to er7 feed.log > oru.hl7\n"
+        "  hl7parse --count *.hl7                  a summary by type, event, version, sender\n"
+        "\n"
+        "Exit status: 0 ok, 2 usage, 65 unparseable input, 66 missing input, 74 read or write error.\n"
+        "See hl7parse(1) and hl7json(7).");
     tree->excludes(field)->excludes(flat)->excludes(count)->excludes(to)->excludes(pretty);
     count->excludes(field)->excludes(flat);
     field->excludes(flat);
@@ -120,6 +133,7 @@ int main(int argc, char** argv) {
         }
         std::string& out = output.buffer();
         found.clear();
+        if (m.message) check_segment_ids(*m.message, found);
         if (o.count) {
             summary.add(*m.message);
         } else if (!paths.empty()) {

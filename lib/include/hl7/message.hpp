@@ -135,6 +135,13 @@ private:
 // Inside a message, pass the message's field separator: a line such as "MSH^x|..." in the middle
 // of a message is then a segment whose ID is "MSH^x" (not a header with another separator), so
 // that fields are always split the way the message's delimiters say.
+// True for a well-formed segment ID: an upper-case letter, then two upper-case letters or digits.
+bool is_well_formed_segment_id(std::string_view id);
+// A warning for each segment whose ID is not well formed (a wrapped line, a log annotation, control
+// bytes): such a line is kept as a segment, losslessly, but it is named by its position ("segment
+// 3"), never by its text, which may be patient data.
+void check_segment_ids(const Message& message, Diagnostics& out);
+
 bool is_header_segment(std::string_view segment_text);
 bool is_header_segment(std::string_view segment_text, char field_separator);
 

@@ -147,6 +147,7 @@ private:
         // whether it is blank, which is all that decides where it goes.
         bool long_line = false;
         bool blank = false;
+        bool bom = false;  // a UTF-8 BOM before `begin` was skipped; noted when the line is taken
         std::uint8_t head_size = 0;
         std::array<char, 4> head{};
     };

@@ -52,9 +52,6 @@
 
 namespace hl7 {
 
-// True for a well-formed segment ID: an upper-case letter, then two upper-case letters or digits.
-bool is_well_formed_segment_id(std::string_view id);
-
 enum class SegmentPlacement : std::uint8_t {
     placed,        // matched to a segment of the structure
     anywhere,      // a Z-segment allowed anywhere: not matched
