@@ -91,6 +91,15 @@ TEST_CASE("decode: hex data") {
     CHECK(r.text == "\\XFF\\");
     CHECK(r.stats.invalid_bytes == 1);
     CHECK(r.stats.bad_escapes == 0);
+    // Bytes from the raw text and from \Xhh\ are the value's bytes, converted together: a raw lead
+    // byte and a hex continuation byte are one character (found by fuzz_message, whose JSON round
+    // trip changed when they were two invalid bytes).
+    auto joined = decode("R\xC5\\X9B\\|", TextForm::json);
+    CHECK(joined.text == "R\xC5\x9B|");
+    CHECK(joined.stats.invalid_bytes == 0);
+    CHECK(plain("\\XC5\\\x9B") == "\xC5\x9B");
+    // ... and a kept escape in between keeps them apart.
+    CHECK(json("\xC5\\H\\\x9B") == "\\XC5\\\\H\\\\X9B\\");
 }
 
 TEST_CASE("decode: \\P\\ and the truncation character") {
