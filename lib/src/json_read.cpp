@@ -243,6 +243,8 @@ Result<JsonMessage> message_from_json(std::string_view text) {
         result.has_source = true;
         if (s.contains("file") && s["file"].is_string()) result.file = s["file"].get<std::string>();
         if (s.contains("message") && s["message"].is_number_unsigned()) result.index = s["message"].get<std::uint64_t>();
+        if (s.contains("offset") && s["offset"].is_number_unsigned()) result.offset = s["offset"].get<std::uint64_t>();
+        if (s.contains("line") && s["line"].is_number_unsigned()) result.line = s["line"].get<std::uint64_t>();
     }
     return result;
 }

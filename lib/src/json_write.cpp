@@ -152,12 +152,17 @@ struct SegmentWriter {
         if (!diagnostics) return;
         Location where;
         where.segment_index = segment_index;
-        where.segment_id = std::string(segment_id);
-        int occurrence = 1;  // counted here, on the rare path, rather than for every segment
-        if (message)
-            for (std::uint32_t k = 0; k + 1 < segment_index && k < message->size(); ++k)
-                occurrence += message->segment_id(k) == segment_id;
-        where.path = fmt::format("{}{}-{}", segment_id, occurrence > 1 ? fmt::format("[{}]", occurrence) : "", field);
+        if (is_well_formed_segment_id(segment_id)) {
+            where.segment_id = std::string(segment_id);
+            int occurrence = 1;  // counted here, on the rare path, rather than for every segment
+            if (message)
+                for (std::uint32_t k = 0; k + 1 < segment_index && k < message->size(); ++k)
+                    occurrence += message->segment_id(k) == segment_id;
+            where.path = fmt::format("{}{}-{}", segment_id, occurrence > 1 ? fmt::format("[{}]", occurrence) : "", field);
+        } else {
+            // A line that is not a segment: by position, never by its text (patient data?).
+            where.path = fmt::format("segment {} field {}", segment_index, field);
+        }
         if (repetition > 1) where.path += fmt::format("[{}]", repetition);
         where.path += fmt::format(".{}", component);
         if (leaf_is_subcomponent) where.path += fmt::format(".{}", subcomponent);

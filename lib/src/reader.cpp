@@ -169,7 +169,8 @@ bool MessageStream::next_json() {
     json_trailer_ = std::move(parsed->batch_trailer);
     for (const auto& h : json_header_) item_.header.push_back(h);
     for (const auto& t : json_trailer_) item_.trailer.push_back(t);
-    if (parsed->has_source) json_origin_ = JsonOrigin{std::move(parsed->file), parsed->index};
+    if (parsed->has_source)
+        json_origin_ = JsonOrigin{std::move(parsed->file), parsed->index, parsed->offset, parsed->line};
     if (parsed->er7.empty()) return true;  // batch lines alone
     json_text_.swap(parsed->er7);
     parse_notes_.clear();

@@ -76,6 +76,21 @@ int InputLoop::status() const {
 
 void InputLoop::report(const Diagnostic& diagnostic, const MessageContext& context, const Message* message) {
     Diagnostic d = diagnostic;
+    if (context.json_origin) {
+        // A message that came round a pipeline as hl7json is reported where it came from; an offset
+        // within it is one in the original file only when the source gave the message's offset.
+        const JsonOrigin& origin = *context.json_origin;
+        if (origin.offset > 0 || origin.line > 0) {
+            StreamItem at;
+            at.offset = origin.offset;
+            place_in_stream(d, at, message);
+        } else {
+            d.where.has_offset = false;
+        }
+        d.where.line = 0;
+        reporter_.report(d, origin.file, origin.index);
+        return;
+    }
     if (!context.from_json) place_in_stream(d, context.item, message);
     reporter_.report(d, context.file, context.item.index);
 }

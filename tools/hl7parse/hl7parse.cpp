@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
         } else {
             std::string& target = o.pretty ? record : out;  // compact output goes straight out
             record.clear();
-            if (Status written = writer.write(target, m.item, m.message, m.file, &found); !written)
+            if (Status written = writer.write(target, m.item, m.message, m.file, m.json_origin, &found); !written)
                 found.push_back(written.error());
             if (o.pretty && !record.empty()) {  // JSON re-indented, without the writer's newline
                 record.pop_back();

@@ -35,6 +35,13 @@ struct JsonSource {
     std::uint64_t line = 0;
 };
 
+// Where a message read from hl7json came from: its object's "source", owned.
+struct JsonOrigin {
+    std::string file;
+    std::uint64_t index = 0;
+    std::uint64_t offset = 0, line = 0;  // 0 when the source did not say
+};
+
 struct JsonWriteOptions {
     std::optional<Charset> charset;  // overrides MSH-18
     bool include_source = true;
@@ -64,6 +71,7 @@ struct JsonMessage {
     bool has_source = false;  // the object had a "source" member; then file and index are from it
     std::string file;
     std::uint64_t index = 0;
+    std::uint64_t offset = 0, line = 0;  // 0 when the source does not say
     std::size_t unmappable = 0;  // characters the message's charset cannot hold, written as '?'
 };
 Result<JsonMessage> message_from_json(std::string_view json);

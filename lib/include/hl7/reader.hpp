@@ -25,10 +25,6 @@ namespace hl7 {
 enum class InputForm : std::uint8_t { unknown, er7, json };
 
 // The "source" member of a JSON object (hl7parse writes where each message came from).
-struct JsonOrigin {
-    std::string file;
-    std::uint64_t index = 0;
-};
 
 // Places a diagnostic found in an ER7 entry's message in the stream: an offset within the message
 // moves by the entry's offset; one that names only a segment gets that segment's offset.

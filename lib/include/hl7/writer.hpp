@@ -49,6 +49,15 @@ public:
                      diagnostics);
     }
 
+    // A stream entry read from hl7json: as "source" the origin its object carried, if any, so that
+    // the origin survives `hl7parse F | jq ... | hl7parse`.
+    Status write(std::string& out, const StreamItem& item, const Message* message, std::string_view file,
+                 const JsonOrigin* origin, Diagnostics* diagnostics = nullptr) const {
+        if (!origin) return write(out, item, message, file, diagnostics);
+        return write(out, message, item.header, item.trailer,
+                     JsonSource{origin->file, origin->index, origin->offset, origin->line}, diagnostics);
+    }
+
     const WriterOptions& options() const { return options_; }
 
 private:
