@@ -575,3 +575,18 @@ TEST_CASE("message_from_json: batch lines read with the delimiters they were wri
     REQUIRE(alone.ok());
     CHECK(alone->batch_trailer == std::vector<std::string>{"FTS#1$2"});
 }
+
+TEST_CASE("message_from_json: the source an object carries is read back whole") {
+    auto with = hl7::message_from_json(
+        R"({"segments":[{"fields":["MSH","|","^~\\&","A"]}],"source":{"file":"in.hl7","message":3,"offset":120,"line":7}})");
+    REQUIRE(with.ok());
+    CHECK(with->has_source);
+    CHECK(with->file == "in.hl7");
+    CHECK(with->index == 3);
+    CHECK(with->offset == 120);
+    CHECK(with->line == 7);
+    auto without = hl7::message_from_json(R"({"segments":[{"fields":["MSH","|","^~\\&","A"]}]})");
+    REQUIRE(without.ok());
+    CHECK_FALSE(without->has_source);
+    CHECK(without->offset == 0);
+}
