@@ -15,6 +15,26 @@ constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 // reader skips blank lines as well). Only a file of nothing but whitespace comes near it.
 constexpr std::size_t kMaxBlankPrefix = std::size_t(1) << 20;
 
+// Enough bytes to tell the magic numbers below apart.
+constexpr std::size_t kMagicBytes = 8;
+
+// Compressed, archived or wide-character input by its first bytes: what people feed a text tool
+// by mistake.
+std::string_view binary_kind_of(std::string_view b) {
+    auto starts = [b](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
+    using namespace std::string_view_literals;
+    if (starts("\x1F\x8B"sv)) return "gzip";
+    if (starts("PK\x03\x04"sv) || starts("PK\x05\x06"sv)) return "zip";
+    if (starts("BZh"sv) && b.size() > 3 && b[3] >= '1' && b[3] <= '9') return "bzip2";
+    if (starts("\xFD" "7zXZ\x00"sv)) return "xz";
+    if (starts("\x28\xB5\x2F\xFD"sv)) return "zstd";
+    if (starts("%PDF-"sv)) return "PDF";
+    if (starts("\xFF\xFE\x00\x00"sv) || starts("\x00\x00\xFE\xFF"sv)) return "UTF-32";
+    if (starts("\xFF\xFE"sv) || starts("\xFE\xFF"sv) || starts("M\0S\0H\0"sv) || starts("\0M\0S\0H"sv))
+        return "UTF-16";
+    return {};
+}
+
 // The form the first bytes say, or unknown when they are all blank so far (or a part of a BOM).
 InputForm form_of(std::string_view bytes) {
     if (bytes.substr(0, 3) == kByteOrderMark) {
@@ -70,7 +90,25 @@ void MessageStream::decide_form() {
     constexpr std::size_t kStep = 1 << 16;
     for (;;) {
         form_ = form_of(prefix);
-        if (form_ != InputForm::unknown) return;
+        // The magic numbers need a few bytes: read on to them (or the end) whatever the chunking.
+        if (form_ != InputForm::unknown && prefix.size() >= kMagicBytes) {
+            binary_kind_ = binary_kind_of(prefix);
+            return;
+        }
+        if (form_ != InputForm::unknown && replay_.pending_error == 0) {
+            std::size_t old = prefix.size();
+            prefix.resize(kMagicBytes);
+            ReadResult r = replay_.read_source(prefix.data() + old, kMagicBytes - old);
+            prefix.resize(old + r.size);
+            if (r.error != 0) replay_.pending_error = r.error;
+            if (r.size > 0 && r.error == 0) continue;
+            binary_kind_ = binary_kind_of(prefix);  // the end (or an error) came first
+            return;
+        }
+        if (form_ != InputForm::unknown) {
+            binary_kind_ = binary_kind_of(prefix);
+            return;
+        }
         if (prefix.size() >= kMaxBlankPrefix) break;
         std::size_t old = prefix.size();
         prefix.resize(old + kStep);

@@ -132,3 +132,36 @@ TEST_CASE("MessageStream: problems, notes and the JSON source") {
         CHECK_FALSE(stream.next());
     }
 }
+
+TEST_CASE("MessageStream: compressed, archived and wide-character input is named by its first bytes") {
+    using namespace std::string_literals;
+    const std::vector<std::pair<std::string, std::string_view>> cases = {
+        {"\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03junk"s, "gzip"},
+        {"PK\x03\x04\x14\x00\x00\x00"s, "zip"},
+        {"BZh91AY&SY"s, "bzip2"},
+        {"\xFD" "7zXZ\x00\x00\x04"s, "xz"},
+        {"\x28\xB5\x2F\xFD\x04\x58"s, "zstd"},
+        {"%PDF-1.7\n"s, "PDF"},
+        {"\xFF\xFEM\0S\0H\0|\0"s, "UTF-16"},
+        {"M\0S\0H\0|\0^\0"s, "UTF-16"},
+        {"\xFF\xFE\0\0M\0\0\0"s, "UTF-32"},
+        {kA, ""},
+        {"MSH"s, ""},  // shorter than the magic numbers: the end decides
+        {"{\"segments\":[]}"s, ""},
+    };
+    for (const auto& [data, kind] : cases) {
+        for (std::size_t max_read : {std::size_t(1), std::size_t(3), std::size_t(4096)}) {
+            CAPTURE(kind);
+            CAPTURE(max_read);
+            hl7::StringSource source(data, max_read);
+            hl7::MessageStream stream(source);
+            bool first = true;
+            while (stream.next()) {
+                if (first) CHECK(stream.binary_kind() == kind);
+                first = false;
+            }
+            if (first) CHECK(stream.binary_kind() == kind);
+            CHECK_FALSE(stream.error().has_value());
+        }
+    }
+}

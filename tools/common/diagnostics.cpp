@@ -2,6 +2,8 @@
 #include "common/diagnostics.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 namespace hl7::cli {
@@ -58,6 +60,35 @@ void Reporter::print(const std::string& line) {
         if (n <= 0) return;  // nowhere left to complain to
         done += static_cast<std::size_t>(n);
     }
+}
+
+void Reporter::begin_file(std::string_view file) {
+    end_file();
+    file_ = file;
+}
+
+void Reporter::end_file() {
+    for (const auto& [code, count] : counts_) {
+        if (repeat_limit_ == 0 || count <= repeat_limit_) continue;
+        print(printable(fmt::format("{}: {}: {} more '{}' diagnostics not shown", tool_, file_, count - repeat_limit_,
+                                    code)) +
+              "\n");
+    }
+    counts_.clear();
+    file_.clear();
+}
+
+void Reporter::report_input_problem(const Diagnostic& d, std::string_view file, std::uint64_t index) {
+    if (repeat_limit_ != 0 && !d.code.empty() && file == file_ && (d.severity != Severity::note || verbose_)) {
+        auto it = std::find_if(counts_.begin(), counts_.end(), [&](const auto& c) { return c.first == d.code; });
+        if (it == counts_.end()) it = counts_.insert(counts_.end(), {d.code, 0});
+        if (++it->second > repeat_limit_) {
+            if (d.severity == Severity::error) ++errors_;
+            if (d.severity == Severity::warning) ++warnings_;
+            return;
+        }
+    }
+    report(d, file, index);
 }
 
 void Reporter::report(const Diagnostic& d, std::string_view file, std::uint64_t index) {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "hl7/error.hpp"
 
@@ -33,6 +35,15 @@ public:
     // "tool: text": a closing summary, not a finding.
     void summary(std::string_view text);
 
+    // As report(), for problems of the input itself (text that is not a message, skipped bytes):
+    // those of one code about one file print at most `repeat_limit` times, and end_file() says how
+    // many more there were. Binary input would otherwise flood stderr. Findings about messages are
+    // never capped.
+    void report_input_problem(const Diagnostic& diagnostic, std::string_view file, std::uint64_t index = 0);
+    void set_repeat_limit(std::uint64_t limit) { repeat_limit_ = limit; }
+    void begin_file(std::string_view file);
+    void end_file();
+
     std::uint64_t errors() const { return errors_; }
     std::uint64_t warnings() const { return warnings_; }
 
@@ -44,6 +55,9 @@ private:
     bool quiet_ = false;
     std::uint64_t errors_ = 0;
     std::uint64_t warnings_ = 0;
+    std::uint64_t repeat_limit_ = 20;
+    std::string file_;
+    std::vector<std::pair<std::string, std::uint64_t>> counts_;  // per code, in the current file
 };
 
 }  // namespace hl7::cli

@@ -126,13 +126,17 @@ void InputLoop::run(const std::vector<std::string>& files, const std::function<v
 void InputLoop::run_one(std::string_view name, int fd, const std::function<void(MessageContext&)>& on_message) {
     FlushingSource source(fd, output_);
     MessageStream stream(source);
+    reporter_.begin_file(name);
+    bool first = true;
     while (stream.next()) {
+        if (first && !stream.binary_kind().empty()) say_what_it_looks_like(name, stream.binary_kind());
+        first = false;
         const StreamItem& item = stream.item();
         MessageContext context{name, item, stream.message(), stream.from_json(),
                                stream.json_origin() ? &*stream.json_origin() : nullptr};
-        for (const auto& n : stream.notes()) reporter_.report(n, name, item.index);  // placed by the stream
+        for (const auto& n : stream.notes()) reporter_.report_input_problem(n, name, item.index);  // placed by the stream
         if (const Diagnostic* problem = stream.problem()) {
-            reporter_.report(*problem, name, item.index);
+            reporter_.report_input_problem(*problem, name, item.index);
             ++unparseable_;
             if (on_unparseable_) on_unparseable_(context, *problem);
             // The batch lines around text that is not a message still go through.
@@ -151,6 +155,26 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
         reporter_.error(fmt::format("{}: read error: {}", name, error->text));
         read_error_ = true;
     }
+    reporter_.end_file();
+}
+
+void InputLoop::say_what_it_looks_like(std::string_view name, std::string_view kind) {
+    // Once per file, with the command that would give the tool text.
+    std::string file = name == "-" ? std::string() : std::string(name) + " ";  // zcat reads stdin too
+    std::string try_this;
+    if (kind == "gzip") try_this = "zcat " + file + "| " + reporter_.tool();
+    else if (kind == "bzip2") try_this = "bzcat " + file + "| " + reporter_.tool();
+    else if (kind == "xz") try_this = "xzcat " + file + "| " + reporter_.tool();
+    else if (kind == "zstd") try_this = "zstdcat " + file + "| " + reporter_.tool();
+    else if (kind == "zip") try_this = "unzip -p " + file + "| " + reporter_.tool();
+    else if (kind == "UTF-16" || kind == "UTF-32")
+        try_this = "iconv -f " + std::string(kind) + " -t UTF-8 " + file + "| " + reporter_.tool();
+    Diagnostic d;
+    d.severity = Severity::warning;
+    d.code = "binary-input";
+    d.text = fmt::format("looks like {} data, not HL7 text", kind);
+    if (!try_this.empty()) d.text += fmt::format("; try: {}", try_this);
+    reporter_.report(d, name);
 }
 
 void InputLoop::report_repairs(const MessageContext& context, const Message& message) {

@@ -47,6 +47,7 @@ public:
 
 private:
     void run_one(std::string_view name, int fd, const std::function<void(MessageContext&)>& on_message);
+    void say_what_it_looks_like(std::string_view name, std::string_view kind);
     // With --verbose: what was repaired on the way in (framing, segment ends).
     void report_repairs(const MessageContext& context, const Message& message);
     Reporter& reporter_;

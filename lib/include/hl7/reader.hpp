@@ -54,6 +54,10 @@ public:
     // they are placed in the stream (byte offsets from its start); for JSON, at the object or by path.
     const Diagnostics& notes() const { return item_.notes; }
     bool from_json() const { return form_ == InputForm::json; }
+    // What the first bytes say the input is when it is not HL7 text ("gzip", "zip", "bzip2", "xz",
+    // "zstd", "PDF", "UTF-16", "UTF-32"), or empty. Known after the first next(); the stream still
+    // reads the bytes as ER7 (and reports them as text that is not a message).
+    std::string_view binary_kind() const { return binary_kind_; }
     // The object's "source" member, when it had one (JSON input only).
     const std::optional<JsonOrigin>& json_origin() const { return json_origin_; }
     // Unknown until the first call to next().
@@ -83,6 +87,7 @@ private:
     Replay replay_;
     ReaderOptions options_;
     InputForm form_ = InputForm::unknown;
+    std::string_view binary_kind_;
     std::optional<MessageReader> er7_;
     std::optional<JsonObjectReader> json_;
 
