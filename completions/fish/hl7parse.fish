@@ -15,3 +15,4 @@ complete -c hl7parse -l join -x -d 'With -f: text between the values of a [*] pa
 complete -c hl7parse -l filter -x -d 'Keep messages matching PATH, PATH=V, PATH!=V or PATH~RE (repeatable)'
 complete -c hl7parse -l count -d 'Print a summary by type, event, version and sending facility'
 complete -c hl7parse -l charset -x -d 'Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)'
+complete -c hl7parse -l max-message-size -x -d 'Skip (and report) a message larger than SIZE, such as 64M (default), 512K, 1G'

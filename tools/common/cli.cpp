@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <iostream>
 
 #include "common/exit_codes.hpp"
@@ -25,6 +27,39 @@ Cli::Cli(std::string name, std::string description)
                 ->group(""),
             {"bash", "zsh", "fish"});
     app_.get_formatter()->column_width(30);
+}
+
+namespace {
+
+// "64M", "512K", "1G", "1048576": bytes, with an optional K, M or G (powers of 1024); nullopt
+// when malformed or out of range (at least 1 KiB, at most 4 GiB).
+std::optional<std::size_t> parse_size(const std::string& text) {
+    std::size_t i = 0;
+    std::uint64_t n = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+        n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+        if (n > (std::uint64_t(1) << 42)) return std::nullopt;
+        ++i;
+    }
+    if (i == 0) return std::nullopt;
+    std::string unit = text.substr(i);
+    if (unit == "K" || unit == "k" || unit == "KiB") n <<= 10;
+    else if (unit == "M" || unit == "m" || unit == "MiB") n <<= 20;
+    else if (unit == "G" || unit == "g" || unit == "GiB") n <<= 30;
+    else if (!unit.empty()) return std::nullopt;
+    if (n < 1024 || n > (std::uint64_t(4) << 30)) return std::nullopt;
+    return static_cast<std::size_t>(n);
+}
+
+}  // namespace
+
+void Cli::add_max_message_size() {
+    app_.add_option("--max-message-size", max_message_size_text_,
+                    "Skip (and report) a message larger than SIZE, such as 64M (default), 512K, 1G")
+        ->type_name("SIZE")
+        ->check([](const std::string& text) {
+            return parse_size(text) ? std::string() : std::string("expected a size from 1K to 4G, such as 64M");
+        });
 }
 
 CLI::Option* Cli::choices(CLI::Option* option, std::vector<std::string> values) {
@@ -80,6 +115,7 @@ std::optional<int> Cli::parse(int argc, char** argv) {
         std::cout << completion_script(completion_shell_) << std::flush;
         return std::cout ? exit_ok : exit_io;
     }
+    if (!max_message_size_text_.empty()) max_message_size_ = *parse_size(max_message_size_text_);
     reporter_.set_show_values(show_values_);
     reporter_.set_verbose(verbose_);
     return std::nullopt;

@@ -30,6 +30,11 @@ public:
     // Reports a usage error found after parsing (a bad path, say) the way CLI11's are; returns 2.
     int usage_error(const std::string& text);
 
+    // --max-message-size, for tools that read messages: the limit past which a message (frame,
+    // run of text, JSON object) is skipped with its position. Call before parse().
+    void add_max_message_size();
+    std::size_t max_message_size() const { return max_message_size_; }
+
     // Completion scripts generated from the option definitions: "bash", "zsh" or "fish".
     std::string completion_script(const std::string& shell) const;
 
@@ -40,6 +45,8 @@ private:
     bool show_values_ = false;
     bool verbose_ = false;
     std::string completion_shell_;
+    std::string max_message_size_text_;
+    std::size_t max_message_size_ = std::size_t(64) << 20;
     std::map<const CLI::Option*, std::vector<std::string>> choices_;
     std::vector<const CLI::Option*> files_;
 };

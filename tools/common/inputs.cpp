@@ -125,7 +125,7 @@ void InputLoop::run(const std::vector<std::string>& files, const std::function<v
 
 void InputLoop::run_one(std::string_view name, int fd, const std::function<void(MessageContext&)>& on_message) {
     FlushingSource source(fd, output_);
-    MessageStream stream(source);
+    MessageStream stream(source, reader_options_);
     reporter_.begin_file(name);
     bool first = true;
     while (stream.next()) {

@@ -37,6 +37,8 @@ public:
     // Runs `on_message` for every message of every file in order (none given: stdin).
     void run(const std::vector<std::string>& files, const std::function<void(MessageContext&)>& on_message);
 
+    void set_reader_options(const ReaderOptions& options) { reader_options_ = options; }
+
     std::uint64_t messages() const { return messages_; }
     std::uint64_t unparseable() const { return unparseable_; }
     // 74 after a read error, 66 after a missing input, 65 after unparseable input, else 0.
@@ -51,6 +53,7 @@ private:
     // With --verbose: what was repaired on the way in (framing, segment ends).
     void report_repairs(const MessageContext& context, const Message& message);
     Reporter& reporter_;
+    ReaderOptions reader_options_;
     Output& output_;
     std::uint64_t messages_ = 0;
     std::uint64_t unparseable_ = 0;

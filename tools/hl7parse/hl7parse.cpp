@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     count->excludes(field)->excludes(flat);
     field->excludes(flat);
     flat->excludes(to);
+    cli.add_max_message_size();
     if (auto status = cli.parse(argc, argv)) return *status;
     cli::Reporter& reporter = cli.reporter();
     bool json_out = to->count() == 0 || o.to == "json";
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
 
     cli::Output output;
     cli::InputLoop loop(reporter, output);
+    loop.set_reader_options(ReaderOptions{.max_message_size = cli.max_message_size()});
     cli::MessageSummary summary;
     Diagnostics found;
     std::string record;

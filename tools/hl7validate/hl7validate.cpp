@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
         ->type_name("N")
         ->check(CLI::Range(0L, 1000000000L).description(""));
     app.add_flag("--no-z", no_z, "Z-segments are unexpected unless a profile defines them");
+    cli.add_max_message_size();
     if (auto status = cli.parse(argc, argv)) return *status;
     cli::Reporter& reporter = cli.reporter();
 
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
 
     cli::Output output;
     cli::InputLoop loop(reporter, output);
+    loop.set_reader_options(ReaderOptions{.max_message_size = cli.max_message_size()});
     auto writer = cli::make_report_writer(format, reporter.show_values());
     std::vector<Finding> findings;
     std::uint64_t checked = 0, invalid = 0, warnings = 0, reported_errors = 0, acks = 0;
