@@ -176,6 +176,23 @@ struct JsonToEr7 {
 
 }  // namespace
 
+Result<std::vector<std::string>> json_array_elements(std::string_view text) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        return make_error("bad-json", fmt::format("not valid JSON (byte {})", e.byte));
+    } catch (const json::exception&) {
+        return make_error("bad-json", "not valid JSON (a number out of range)");
+    }
+    if (!doc.is_array()) return make_error("bad-json", "expected a JSON array");
+    std::vector<std::string> out;
+    out.reserve(doc.size());
+    // Strings are kept byte for byte (invalid UTF-8 included): message_from_json decides on them.
+    for (const json& element : doc) out.push_back(element.dump(-1, ' ', false, json::error_handler_t::ignore));
+    return out;
+}
+
 Result<JsonMessage> message_from_json(std::string_view text) {
     json doc;
     try {

@@ -44,7 +44,7 @@ InputForm form_of(std::string_view bytes) {
     }
     for (char c : bytes) {
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-        return c == '{' ? InputForm::json : InputForm::er7;
+        return c == '{' || c == '[' ? InputForm::json : InputForm::er7;
     }
     return InputForm::unknown;
 }
@@ -168,13 +168,39 @@ bool MessageStream::next_er7() {
     return true;
 }
 
+// The next JSON value to read as a message: an object of the stream, or the next element of an
+// array (what `jq -s` makes of NDJSON), which is read whole, within the size limit, and handed out
+// element by element, placed at the array. False at the end (or a read error).
+bool MessageStream::next_json_value(JsonObjectText& object) {
+    for (;;) {
+        if (array_next_ < array_.size()) {
+            object = array_at_;
+            object.text = array_[array_next_++];
+            object.size = object.text.size();
+            return true;
+        }
+        array_.clear();
+        array_next_ = 0;
+        if (!json_->next(object)) {
+            error_ = json_->error();
+            return false;
+        }
+        std::string_view t = object.text;
+        while (!t.empty() && (t.front() == ' ' || t.front() == '\t' || t.front() == '\r' || t.front() == '\n'))
+            t.remove_prefix(1);
+        if (object.too_large || t.empty() || t.front() != '[') return true;
+        auto elements = json_array_elements(object.text);
+        if (!elements) return true;  // reported as the object it is
+        if (elements->empty()) continue;  // [] holds no message
+        array_ = std::move(*elements);
+        array_at_ = object;
+    }
+}
+
 bool MessageStream::next_json() {
     if (!json_) json_.emplace(replay_, options_.max_message_size);
     JsonObjectText object;
-    if (!json_->next(object)) {
-        error_ = json_->error();
-        return false;
-    }
+    if (!next_json_value(object)) return false;
     item_.text = {};
     item_.header.clear();
     item_.trailer.clear();

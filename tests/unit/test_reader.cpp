@@ -165,3 +165,28 @@ TEST_CASE("MessageStream: compressed, archived and wide-character input is named
         }
     }
 }
+
+TEST_CASE("MessageStream: a JSON array (jq -s) is read as its messages, however the bytes come") {
+    const std::string a = R"({"segments":[{"fields":["MSH","|","^~\\&","A"]}]})";
+    const std::string b = R"({"segments":[{"fields":["MSH","|","^~\\&","B"]}]})";
+    const std::string input = "[\n  " + a + ",\n  " + b + "\n]\n[]\n" + a + "\n";
+    for (std::size_t max_read : {std::size_t(1), std::size_t(7), std::size_t(4096)}) {
+        CAPTURE(max_read);
+        hl7::InputForm form = hl7::InputForm::unknown;
+        auto rows = entries_of(input, max_read, &form);
+        CHECK(form == hl7::InputForm::json);
+        REQUIRE(rows.size() == 3);
+        CHECK(rows[0].er7 == kA);
+        CHECK(rows[1].er7 == kB);
+        CHECK(rows[2].er7 == kA);
+        CHECK(rows[0].index == 1);
+        CHECK(rows[1].index == 2);
+        CHECK(rows[1].offset == 0);  // an element is placed at its array
+        CHECK(rows[2].index == 3);
+        CHECK(rows[2].line == 6);
+    }
+    // An array of things that are not messages: each element is reported.
+    auto bad = entries_of("[1, 2]", 4096);
+    REQUIRE(bad.size() == 2);
+    CHECK(bad[0].problem == "bad-json");
+}

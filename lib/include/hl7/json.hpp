@@ -77,6 +77,10 @@ struct JsonMessage {
 Result<JsonMessage> message_from_json(std::string_view json);
 
 // One JSON object's text from a stream, and where it was.
+// The elements of a JSON array (what `jq -s` makes of NDJSON), each as compact JSON text; an
+// error when the text is not a valid array.
+Result<std::vector<std::string>> json_array_elements(std::string_view text);
+
 struct JsonObjectText {
     std::string_view text;     // valid until the next call; empty when too large
     std::uint64_t offset = 0;  // stream offset of its first byte

@@ -83,6 +83,7 @@ private:
     void decide_form();
     bool next_er7();
     bool next_json();
+    bool next_json_value(JsonObjectText& object);
 
     Replay replay_;
     ReaderOptions options_;
@@ -96,6 +97,9 @@ private:
     bool has_message_ = false;
     std::optional<Diagnostic> problem_;
     std::optional<JsonOrigin> json_origin_;
+    std::vector<std::string> array_;  // the elements of a JSON array being handed out
+    std::size_t array_next_ = 0;
+    JsonObjectText array_at_;
     std::optional<Diagnostic> error_;
     Diagnostics parse_notes_;
     std::uint64_t json_index_ = 0;
