@@ -12,4 +12,4 @@ complete -c hl7validate -l warnings-as-errors -d 'A message with warnings is inv
 complete -c hl7validate -l version-override -x -d 'Validate as this HL7 version whatever MSH-12 says'
 complete -c hl7validate -l max-errors -x -d 'Report at most N errors in all (0: no limit); checking goes on'
 complete -c hl7validate -l no-z -d 'Z-segments are unexpected unless a profile defines them'
-complete -c hl7validate -l max-message-size -x -d 'Skip (and report) a message larger than SIZE, such as 64M (default), 512K, 1G'
+complete -c hl7validate -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'

@@ -113,7 +113,11 @@ int exercise(const std::string& input, std::size_t read_size, std::size_t max_re
         std::string out;
         hl7::write_flat_json(out, message, {}, nullptr);
         hl7::cli::write_tree(message, hl7::Charset::utf8, out);
-        hl7::cli::extract_row(message, paths, hl7::Charset::utf8, "~", out);
+        std::vector<hl7::cli::Column> columns;
+        for (const auto& p : paths) columns.push_back({p, std::nullopt});
+        columns.push_back({{}, hl7::cli::PseudoField::type});
+        hl7::cli::extract_row(message, columns, {"f", item.index, item.offset, item.line, item.text.size()},
+                              hl7::Charset::utf8, "~", out);
         CHECK(!hl7::cli::pretty_json(json, true).empty());
         hl7::AckOptions ack;
         ack.code = hl7::AckCode::AE;

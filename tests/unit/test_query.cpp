@@ -171,32 +171,70 @@ TEST_CASE("extract_values: decoded, with TAB, CR and LF escaped") {
     CHECK(values == std::vector<std::string>{"111^^^H^MR~222^^^S^SS"});
 }
 
+namespace {
+
+std::vector<hl7::cli::Column> columns(std::initializer_list<const char*> texts) {
+    std::vector<hl7::cli::Column> out;
+    for (const char* t : texts) {
+        auto c = hl7::cli::parse_column(t);
+        REQUIRE(c.ok());
+        out.push_back(*c);
+    }
+    return out;
+}
+
+const hl7::cli::MessageOrigin kOrigin{"in\tfile.hl7", 3, 120, 7, 88};
+
+}  // namespace
+
 TEST_CASE("extract_row: tab-separated, several values joined") {
     auto m = message();
     std::string out;
-    hl7::cli::extract_row(m, {path("PID-3[*].1"), path("PID-5.1"), path("PID-8"), path("PID-30"), path("OBX[*]-5")},
-                     Charset::utf8, ",", out);
+    hl7::cli::extract_row(m, columns({"PID-3[*].1", "PID-5.1", "PID-8", "PID-30", "OBX[*]-5"}), kOrigin,
+                          Charset::utf8, ",", out);
     CHECK(out == "111,222\tDOE\tF\t\t5,140");
 
     std::string joined;
-    hl7::cli::extract_row(m, {path("OBX[*]-3")}, Charset::utf8, " | ", joined);
+    hl7::cli::extract_row(m, columns({"OBX[*]-3"}), kOrigin, Charset::utf8, " | ", joined);
     CHECK(joined == "GLU | NA");
 
     std::string tabbed;
-    hl7::cli::extract_row(m, {path("MSH-10"), path("NTE-3")}, Charset::utf8, ",", tabbed);
+    hl7::cli::extract_row(m, columns({"MSH-10", "NTE-3"}), kOrigin, Charset::utf8, ",", tabbed);
     CHECK(tabbed == "C1\ta|b\\X09\\c\\X0D\\\\X0A\\d");  // one tab between the cells and no other
 
     std::string appended = "prefix:";
-    hl7::cli::extract_row(m, {path("MSH-10")}, Charset::utf8, ",", appended);
+    hl7::cli::extract_row(m, columns({"MSH-10"}), kOrigin, Charset::utf8, ",", appended);
     CHECK(appended == "prefix:C1");
 }
 
 TEST_CASE("extract_json") {
     auto m = message();
     std::string out;
-    hl7::cli::extract_json(m, {path("PID-3[*].1"), path("PID-5.1"), path("PID-30"), path("ZZZ[*]-1"), path("NTE-3")},
-                      {"ids", "family", "none", "zs", "note"}, Charset::utf8, out);
+    hl7::cli::extract_json(m, columns({"PID-3[*].1", "PID-5.1", "PID-30", "ZZZ[*]-1", "NTE-3"}), kOrigin,
+                           {"ids", "family", "none", "zs", "note"}, Charset::utf8, out);
     CHECK(out == R"({"ids":["111","222"],"family":"DOE","none":null,"zs":[],"note":"a|b\\X09\\c\\X0D\\\\X0A\\d"})");
     auto j = nlohmann::json::parse(out);
     CHECK(j["ids"].size() == 2);
+}
+
+TEST_CASE("pseudo-fields: where a message came from, as -f columns") {
+    auto m = message();
+    std::string row;
+    hl7::cli::extract_row(m, columns({"@file", "@message", "@offset", "@line", "@length", "@type", "MSH-10"}), kOrigin,
+                          Charset::utf8, ",", row);
+    CHECK(row == "in file.hl7\t3\t120\t7\t88\t" + hl7::cli::pseudo_value(hl7::cli::PseudoField::type, m, kOrigin) + "\tC1");
+    std::string json;
+    hl7::cli::extract_json(m, columns({"@file", "@message", "@length"}), kOrigin, {"@file", "@message", "@length"},
+                           Charset::utf8, json);
+    CHECK(json == R"({"@file":"in\tfile.hl7","@message":3,"@length":88})");
+    auto bad = hl7::cli::parse_column("@size");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().text.find("unknown pseudo-field '@size'") != std::string::npos);
+    // @type: MSH-9 with ^ whatever the delimiters, the parts that are there.
+    auto odd = hl7::Message::parse_copy("MSH|$~\\&|A||||||ORU$R01$ORU_R01|1|P|2.5\r");
+    REQUIRE(odd.ok());
+    CHECK(hl7::cli::pseudo_value(hl7::cli::PseudoField::type, *odd, kOrigin) == "ORU^R01^ORU_R01");
+    auto bare = hl7::Message::parse_copy("MSH|^~\\&|A||||||ACK|1|P|2.3\r");
+    REQUIRE(bare.ok());
+    CHECK(hl7::cli::pseudo_value(hl7::cli::PseudoField::type, *bare, kOrigin) == "ACK");
 }

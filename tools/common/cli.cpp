@@ -55,7 +55,7 @@ std::optional<std::size_t> parse_size(const std::string& text) {
 
 void Cli::add_max_message_size() {
     app_.add_option("--max-message-size", max_message_size_text_,
-                    "Skip (and report) a message larger than SIZE, such as 64M (default), 512K, 1G")
+                    "Skip (and report) a message larger than SIZE (default 64M; K, M, G)")
         ->type_name("SIZE")
         ->check([](const std::string& text) {
             return parse_size(text) ? std::string() : std::string("expected a size from 1K to 4G, such as 64M");

@@ -238,13 +238,60 @@ private:
 
 std::string pretty_json(std::string_view s, bool color) { return PrettyPrinter(s, color).run(); }
 
-void extract_row(const Message& message, const std::vector<Path>& paths, Charset charset, std::string_view joiner,
-                 std::string& out) {
+std::optional<PseudoField> parse_pseudo_field(std::string_view text) {
+    static constexpr std::pair<std::string_view, PseudoField> kNames[] = {
+        {"@file", PseudoField::file},     {"@message", PseudoField::message}, {"@offset", PseudoField::offset},
+        {"@line", PseudoField::line},     {"@length", PseudoField::length},   {"@type", PseudoField::type}};
+    for (const auto& [name, field] : kNames)
+        if (text == name) return field;
+    return std::nullopt;
+}
+
+Result<Column> parse_column(std::string_view text) {
+    Column column;
+    if (!text.empty() && text.front() == '@') {
+        column.pseudo = parse_pseudo_field(text);
+        if (!column.pseudo)
+            return make_error("bad-path", fmt::format("unknown pseudo-field '{}' (known: {})", text, kPseudoFieldNames));
+        return column;
+    }
+    auto path = parse_path(text);
+    if (!path) return path.error();
+    column.path = *path;
+    return column;
+}
+
+std::string pseudo_value(PseudoField field, const Message& message, const MessageOrigin& origin) {
+    switch (field) {
+        case PseudoField::file: return std::string(origin.file);
+        case PseudoField::message: return std::to_string(origin.index);
+        case PseudoField::offset: return std::to_string(origin.offset);
+        case PseudoField::line: return std::to_string(origin.line);
+        case PseudoField::length: return std::to_string(origin.length);
+        case PseudoField::type: {
+            Header h = read_header(message);
+            std::string type(h.type);
+            if (!h.event.empty() || !h.structure.empty()) type += "^" + std::string(h.event);
+            if (!h.structure.empty()) type += "^" + std::string(h.structure);
+            return type;
+        }
+    }
+    return {};
+}
+
+void extract_row(const Message& message, const std::vector<Column>& columns, const MessageOrigin& origin,
+                 Charset charset, std::string_view joiner, std::string& out) {
     std::vector<std::string> values;
-    for (std::size_t i = 0; i < paths.size(); ++i) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
         if (i) out.push_back('\t');
+        if (columns[i].pseudo) {
+            // A file name may hold a tab or a newline; the row must stay one row.
+            for (char c : pseudo_value(*columns[i].pseudo, message, origin))
+                out.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+            continue;
+        }
         values.clear();
-        extract_values(message, paths[i], charset, values);
+        extract_values(message, columns[i].path, charset, values);
         for (std::size_t k = 0; k < values.size(); ++k) {
             if (k) out.append(joiner);
             out.append(values[k]);
@@ -252,17 +299,25 @@ void extract_row(const Message& message, const std::vector<Path>& paths, Charset
     }
 }
 
-void extract_json(const Message& message, const std::vector<Path>& paths, const std::vector<std::string>& names,
-                  Charset charset, std::string& out) {
+void extract_json(const Message& message, const std::vector<Column>& columns, const MessageOrigin& origin,
+                  const std::vector<std::string>& names, Charset charset, std::string& out) {
     std::vector<std::string> values;
     out.push_back('{');
-    for (std::size_t i = 0; i < paths.size(); ++i) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
         if (i) out.push_back(',');
         append_json_string(out, names[i]);
         out.push_back(':');
+        if (const auto& pseudo = columns[i].pseudo) {
+            std::string value = pseudo_value(*pseudo, message, origin);
+            bool number = *pseudo != PseudoField::file && *pseudo != PseudoField::type;
+            if (number) out.append(value);
+            else append_json_string(out, value);
+            continue;
+        }
+        const Path& path = columns[i].path;
         values.clear();
-        extract_values(message, paths[i], charset, values);
-        bool many = paths[i].occurrence == Path::all || paths[i].repetition == Path::all;
+        extract_values(message, path, charset, values);
+        bool many = path.occurrence == Path::all || path.repetition == Path::all;
         if (many) out.push_back('[');
         for (std::size_t k = 0; k < values.size(); ++k) {
             if (k) out.push_back(',');

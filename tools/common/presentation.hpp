@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "hl7/charset.hpp"
 #include "hl7/message.hpp"
+#include "hl7/error.hpp"
 #include "hl7/path.hpp"
 
 namespace hl7::cli {
@@ -40,13 +42,38 @@ private:
 // Re-indents compact JSON for people; `color` adds ANSI colours in jq's style.
 std::string pretty_json(std::string_view compact, bool color);
 
-// Appends one tab-separated line (no newline) of the values of `paths`; several values of one
-// path are joined with `joiner`.
-void extract_row(const Message& message, const std::vector<Path>& paths, Charset charset, std::string_view joiner,
-                 std::string& out);
+// Facts about where a message came from rather than what it holds, usable as -f columns:
+// @file, @message (its index), @offset, @line, @length (bytes) and @type (MSH-9 as TYPE^EVENT
+// or TYPE^EVENT^STRUCTURE, with ^ whatever the message's delimiters).
+enum class PseudoField : std::uint8_t { file, message, offset, line, length, type };
+std::optional<PseudoField> parse_pseudo_field(std::string_view text);
+// The names, for --help and completions.
+inline constexpr std::string_view kPseudoFieldNames = "@file @message @offset @line @length @type";
 
-// The same as a JSON object keyed by the paths as written; several values become a list.
-void extract_json(const Message& message, const std::vector<Path>& paths, const std::vector<std::string>& names,
-                  Charset charset, std::string& out);
+// Where a message was read, for pseudo-fields.
+struct MessageOrigin {
+    std::string_view file;
+    std::uint64_t index = 0, offset = 0, line = 0, length = 0;
+};
+
+// One -f column: a path into the message, or a pseudo-field.
+struct Column {
+    Path path;
+    std::optional<PseudoField> pseudo;
+};
+// "@line" or a path; an error for an unknown pseudo-field or a bad path.
+Result<Column> parse_column(std::string_view text);
+// The value of a pseudo-field.
+std::string pseudo_value(PseudoField field, const Message& message, const MessageOrigin& origin);
+
+// Appends one tab-separated line (no newline) of the values of `columns`; several values of one
+// path are joined with `joiner`.
+void extract_row(const Message& message, const std::vector<Column>& columns, const MessageOrigin& origin,
+                 Charset charset, std::string_view joiner, std::string& out);
+
+// The same as a JSON object keyed by the columns as written; several values become a list;
+// @message, @offset, @line and @length are numbers.
+void extract_json(const Message& message, const std::vector<Column>& columns, const MessageOrigin& origin,
+                  const std::vector<std::string>& names, Charset charset, std::string& out);
 
 }  // namespace hl7::cli

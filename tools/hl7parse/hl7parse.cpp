@@ -34,6 +34,14 @@ SegmentEndStyle segment_end_style(const std::string& s) {
     return SegmentEndStyle::cr;
 }
 
+// Where a message came from, for pseudo-fields: the hl7json "source" when it came round a pipeline.
+cli::MessageOrigin origin_of(const cli::MessageContext& m) {
+    if (m.json_origin)
+        return {m.json_origin->file, m.json_origin->index, m.json_origin->offset, m.json_origin->line,
+                m.message ? m.message->to_er7().size() : 0};
+    return {m.file, m.item.index, m.item.offset, m.item.line, m.item.text.size()};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,7 +58,7 @@ int main(int argc, char** argv) {
                 {"auto", "always", "never"});
     auto* flat = app.add_flag("--flat", o.flat, "Flat JSON: one key per value, such as \"PID-5[1].1\"");
     auto* tree = app.add_flag("--tree", o.tree, "A human view: one line per field with its path");
-    auto* field = app.add_option("-f,--field", o.fields, "Print this path's value (repeat -f for more): tab-separated rows")
+    auto* field = app.add_option("-f,--field", o.fields, "Print PATH's value (or @file @message @offset @line @length @type)")
                       ->type_name("PATH")
                       ->expected(1)
                       ->allow_extra_args(false)
@@ -96,9 +104,9 @@ int main(int argc, char** argv) {
             return cli.usage_error(fmt::format("unknown charset '{}'", o.charset));
         }
     }
-    std::vector<Path> paths;
+    std::vector<cli::Column> paths;
     for (const auto& f : o.fields) {
-        auto p = parse_path(f);
+        auto p = cli::parse_column(f);
         if (!p) return cli.usage_error(p.error().text);
         paths.push_back(*p);
     }
@@ -140,10 +148,10 @@ int main(int argc, char** argv) {
             summary.add(*m.message);
         } else if (!paths.empty()) {
             if (tsv_out) {
-                cli::extract_row(*m.message, paths, charset, o.join, out);
+                cli::extract_row(*m.message, paths, origin_of(m), charset, o.join, out);
             } else {
                 record.clear();
-                cli::extract_json(*m.message, paths, o.fields, charset, record);
+                cli::extract_json(*m.message, paths, origin_of(m), o.fields, charset, record);
                 out += o.pretty ? cli::pretty_json(record, color) : record;
             }
             out.push_back('\n');
