@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 #include "hl7/escape.hpp"
 #include "hl7/json.hpp"
@@ -9,32 +11,172 @@
 
 namespace hl7 {
 
-void write_flat_json(std::string& out, const Message& message, const JsonWriteOptions& options,
-                     Diagnostics* diagnostics) {
-    const Delimiters& d = message.delimiters();
-    Charset charset = detail::charset_for(message, options, diagnostics);
-    std::string value;
+namespace {
+
+using detail::append_json_string_body;
+
+enum : std::uint8_t { kText = 0, kField, kRepetition, kComponent, kSubcomponent };
+
+void append_number(std::string& out, unsigned n) {
+    char buffer[12];
+    char* p = buffer + sizeof buffer;
+    do {
+        *--p = static_cast<char>('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    out.append(p, static_cast<std::size_t>(buffer + sizeof buffer - p));
+}
+
+// One pass over each segment: the delimiters found in order give every leaf its key, so the cost
+// is linear in the message (the earlier nth_part walk rescanned each field per component).
+struct FlatWriter {
+    std::string& out;
+    const Delimiters& d;
+    Charset charset;
+    std::array<std::uint8_t, 256> classes{};
+    std::string key;     // "PID[2]-5[1].1.2", rebuilt from key_base as indices change
+    std::string value;   // decoded text, reused
+    std::size_t key_base = 0;
     bool first = true;
-    auto emit = [&](const std::string& key, std::string_view raw, bool literal) {
-        if (raw.empty()) return;
+
+    void prepare() {
+        auto set = [&](char c, std::uint8_t k) {
+            if (c != 0) classes[static_cast<unsigned char>(c)] = k;
+        };
+        set(d.field, kField);
+        set(d.repetition, kRepetition);
+        set(d.component, kComponent);
+        set(d.subcomponent, kSubcomponent);
+    }
+
+    void open_key() {
         out.push_back(first ? '{' : ',');
         first = false;
-        append_json_string(out, key);
-        out.push_back(':');
-        if (!literal && raw == "\"\"") {
+        out.push_back('"');
+        out.append(key);  // segment IDs that need JSON escaping are handled in segment()
+        out.append("\":", 2);
+    }
+
+    void leaf(const char* begin, const char* end) {
+        open_key();
+        std::string_view raw(begin, static_cast<std::size_t>(end - begin));
+        if (raw == "\"\"") {
             out.append("null");
             return;
         }
-        value.clear();
-        EscapeStats stats;
-        if (literal) {
-            value.assign(raw);
+        out.push_back('"');
+        if (!needs_decoding(raw, d)) {
+            append_json_string_body(out, raw);
         } else {
+            value.clear();
+            EscapeStats stats;
             decode_value(raw, d, charset, TextForm::plain, value, stats);
+            append_json_string_body(out, value);
         }
-        append_json_string(out, value);
-    };
+        out.push_back('"');
+    }
+
+    void literal(std::string_view raw) {
+        open_key();
+        out.push_back('"');
+        value.clear();
+        append_as_utf8(value, raw, charset, '\\');
+        append_json_string_body(out, value);
+        out.push_back('"');
+    }
+
+    void segment(std::string_view seg, std::string_view seg_key) {
+        // The key text is JSON-escaped once here: an ID may be any text that is not a segment.
+        key.clear();
+        std::string id_text;
+        append_as_utf8(id_text, seg_key, charset, '\\');
+        append_json_string_body(key, id_text);
+        key.push_back('-');
+        key_base = key.size();
+        const char* p = seg.data();
+        const char* end = p + seg.size();
+        bool header = is_header_segment(seg, d.field);
+        int field = 0;
+        if (header) {
+            p += 3;
+            key.resize(key_base);
+            key.push_back('1');
+            literal(std::string_view(p, 1));  // MSH-1: the separator itself
+            ++p;
+            const char* e = p;
+            while (e < end && *e != d.field) ++e;
+            key.resize(key_base);
+            key.push_back('2');
+            literal(std::string_view(p, static_cast<std::size_t>(e - p)));
+            p = e;
+            field = 2;
+        } else {
+            while (p < end && *p != d.field) ++p;
+        }
+        // p is at a field separator (or the end).
+        while (p < end) {
+            ++p;
+            ++field;
+            unsigned repetition = 1, component = 1;
+            for (;;) {
+                // One component: its end, and whether it has subcomponents.
+                const char* c_end = p;
+                bool subs = false;
+                std::uint8_t k = kText;
+                for (; c_end < end; ++c_end) {
+                    k = classes[static_cast<unsigned char>(*c_end)];
+                    if (k == kSubcomponent) subs = true;
+                    else if (k != kText) break;
+                }
+                if (c_end == end) k = kField;
+                key.resize(key_base);
+                append_number(key, static_cast<unsigned>(field));
+                key.push_back('[');
+                append_number(key, repetition);
+                key.append("].", 2);
+                append_number(key, component);
+                if (!subs) {
+                    leaf(p, c_end);
+                } else {
+                    key.push_back('.');
+                    const std::size_t sub_base = key.size();
+                    unsigned sub = 1;
+                    const char* s = p;
+                    for (const char* q = p;; ++q) {
+                        if (q == c_end || *q == d.subcomponent) {
+                            key.resize(sub_base);
+                            append_number(key, sub++);
+                            leaf(s, q);
+                            if (q == c_end) break;
+                            s = q + 1;
+                        }
+                    }
+                }
+                p = c_end;
+                if (k == kComponent) {
+                    ++component;
+                    ++p;
+                } else if (k == kRepetition) {
+                    ++repetition;
+                    component = 1;
+                    ++p;
+                } else {
+                    break;  // a field separator (p stays on it) or the end
+                }
+            }
+        }
+    }
+};
+
+}  // namespace
+
+void write_flat_json(std::string& out, const Message& message, const JsonWriteOptions& options,
+                     Diagnostics* diagnostics) {
+    const Delimiters& d = message.delimiters();
+    FlatWriter writer{out, d, detail::charset_for(message, options, diagnostics), {}, {}, {}, 0, true};
+    writer.prepare();
     std::vector<std::pair<std::string_view, int>> seen;
+    std::string seg_key;
     for (std::size_t i = 0; i < message.size(); ++i) {
         std::string_view id = message.segment_id(i);
         int occurrence = 1;
@@ -44,35 +186,15 @@ void write_flat_json(std::string& out, const Message& message, const JsonWriteOp
         } else {
             occurrence = ++it->second;
         }
-        std::string seg_key = occurrence > 1 ? fmt::format("{}[{}]", id, occurrence) : std::string(id);
-        std::string_view seg = message.segment(i);
-        bool header = is_header_segment(seg, d.field);
-        int fields = field_count(seg, d);
-        for (int f = 1; f <= fields; ++f) {
-            std::string_view field = *field_text(seg, d, f);
-            if (header && f <= 2) {
-                emit(fmt::format("{}-{}", seg_key, f), field, true);
-                continue;
-            }
-            int nreps = count_parts(field, d.repetition);
-            for (int r = 1; r <= nreps; ++r) {
-                std::string_view rep = *nth_part(field, d.repetition, r);
-                int ncomps = count_parts(rep, d.component);
-                for (int c = 1; c <= ncomps; ++c) {
-                    std::string_view comp = *nth_part(rep, d.component, c);
-                    int nsubs = count_parts(comp, d.subcomponent);
-                    if (nsubs == 1) {
-                        emit(fmt::format("{}-{}[{}].{}", seg_key, f, r, c), comp, false);
-                        continue;
-                    }
-                    for (int s = 1; s <= nsubs; ++s)
-                        emit(fmt::format("{}-{}[{}].{}.{}", seg_key, f, r, c, s), *nth_part(comp, d.subcomponent, s),
-                             false);
-                }
-            }
+        seg_key.assign(id);
+        if (occurrence > 1) {
+            seg_key.push_back('[');
+            append_number(seg_key, static_cast<unsigned>(occurrence));
+            seg_key.push_back(']');
         }
+        writer.segment(message.segment(i), seg_key);
     }
-    if (first) out.push_back('{');
+    if (writer.first) out.push_back('{');
     out.push_back('}');
 }
 

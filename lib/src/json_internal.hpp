@@ -12,4 +12,7 @@ namespace hl7::detail {
 // UTF-8, with a warning in `diagnostics`).
 Charset charset_for(const Message& message, const JsonWriteOptions& options, Diagnostics* diagnostics);
 
+// `s` as the inside of a JSON string: quote, backslash and control characters escaped.
+void append_json_string_body(std::string& out, std::string_view s);
+
 }  // namespace hl7::detail

@@ -19,6 +19,8 @@ namespace hl7 {
 
 namespace {
 
+using detail::append_json_string_body;
+
 enum : std::uint8_t { kPlain = 0, kField, kRepetition, kComponent, kSubcomponent, kSlow };
 
 using ClassTable = std::array<std::uint8_t, 256>;
@@ -100,29 +102,6 @@ private:
     char* w_ = nullptr;
     char* end_ = nullptr;
 };
-
-void append_json_string_body(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(s.data() + run, i - run);
-        run = i + 1;
-        switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            default:
-                out.append("\\u00");
-                out.push_back(kHex[c >> 4]);
-                out.push_back(kHex[c & 0xF]);
-        }
-    }
-    out.append(s.data() + run, s.size() - run);
-}
 
 bool is_plain(std::string_view s) {
     for (char c : s) {
@@ -359,6 +338,30 @@ struct SegmentWriter {
 }  // namespace
 
 namespace detail {
+
+void append_json_string_body(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\n': out.append("\\n"); break;
+            case '\r': out.append("\\r"); break;
+            case '\t': out.append("\\t"); break;
+            default:
+                out.append("\\u00");
+                out.push_back(kHex[c >> 4]);
+                out.push_back(kHex[c & 0xF]);
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+}
+
 
 Charset charset_for(const Message& m, const JsonWriteOptions& options, Diagnostics* diagnostics) {
     if (options.charset) return *options.charset;

@@ -333,24 +333,29 @@ TEST_CASE("message_from_json: malformed input is an error, not a crash") {
     }
 }
 
-TEST_CASE("write_flat_json: keys and values") {
+TEST_CASE("write_flat_json: keys and values, empty ones kept so that two flat forms can be diffed") {
     auto m = parse(std::string(kTiny) + "OBX|1|NM|G||5\rOBX|2|ST|N||a\\S\\b\r");
     std::string out;
     hl7::write_flat_json(out, m, {}, nullptr);
     auto j = json::parse(out);
     const json expected = json::parse(R"({
         "MSH-1":"|", "MSH-2":"^~\\&", "MSH-3[1].1":"A", "MSH-4[1].1":"B",
-        "PID-1[1].1":"1", "PID-3[1].1":"123", "PID-3[1].4.1":"H", "PID-3[1].4.2":"1.2", "PID-3[1].4.3":"ISO",
-        "PID-3[2].1":"9", "PID-5[1].1":null,
-        "OBX-1[1].1":"1", "OBX-2[1].1":"NM", "OBX-3[1].1":"G", "OBX-5[1].1":"5",
-        "OBX[2]-1[1].1":"2", "OBX[2]-2[1].1":"ST", "OBX[2]-3[1].1":"N", "OBX[2]-5[1].1":"a^b"})");
+        "PID-1[1].1":"1", "PID-2[1].1":"", "PID-3[1].1":"123", "PID-3[1].2":"", "PID-3[1].3":"",
+        "PID-3[1].4.1":"H", "PID-3[1].4.2":"1.2", "PID-3[1].4.3":"ISO",
+        "PID-3[2].1":"9", "PID-4[1].1":"", "PID-5[1].1":null, "PID-6[1].1":"",
+        "OBX-1[1].1":"1", "OBX-2[1].1":"NM", "OBX-3[1].1":"G", "OBX-4[1].1":"", "OBX-5[1].1":"5",
+        "OBX[2]-1[1].1":"2", "OBX[2]-2[1].1":"ST", "OBX[2]-3[1].1":"N", "OBX[2]-4[1].1":"", "OBX[2]-5[1].1":"a^b"})");
     CHECK(j == expected);
     // Keys come in message order.
     CHECK(out.substr(0, 20) == R"({"MSH-1":"|","MSH-2")");
     // An empty message body still gives an object.
     std::string bare;
     hl7::write_flat_json(bare, parse("MSH|"), {}, nullptr);
-    CHECK(json::parse(bare) == json::parse(R"({"MSH-1":"|"})"));
+    CHECK(json::parse(bare) == json::parse(R"({"MSH-1":"|","MSH-2":""})"));
+    // A segment ID that is not a segment is escaped in its key.
+    std::string odd;
+    hl7::write_flat_json(odd, parse("MSH|^~\\&|A\rX\"Y|1\r"), {}, nullptr);
+    CHECK(json::parse(odd)["X\"Y-1[1].1"] == "1");
 }
 
 TEST_CASE("pretty_json re-parses to the same value, with and without colour") {
