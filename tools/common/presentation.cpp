@@ -16,45 +16,111 @@ namespace hl7::cli {
 namespace {
 
 // A repetition for display on one line.
-std::string display(std::string_view raw, const Delimiters& d, Charset charset) {
-    if (raw == "\"\"") return "\"\"";
-    std::string out;
+// A repetition's value for people, appended: the HL7 null as "", line breaks and tabs as spaces.
+void append_display(std::string& out, std::string_view raw, const Delimiters& d, Charset charset,
+                    std::string& scratch) {
+    if (raw == "\"\"") {
+        out.append("\"\"");
+        return;
+    }
+    scratch.clear();
     EscapeStats stats;
-    append_display_value(raw, d, charset, out, stats);
-    for (char& c : out)
+    append_display_value(raw, d, charset, scratch, stats);
+    for (char& c : scratch)
         if (c == '\r' || c == '\n' || c == '\t') c = ' ';
-    return out;
+    out.append(scratch);
+}
+
+void append_number(std::string& out, int n) {
+    char buffer[12];
+    char* p = buffer + sizeof buffer;
+    unsigned v = static_cast<unsigned>(n);
+    do {
+        *--p = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    out.append(p, static_cast<std::size_t>(buffer + sizeof buffer - p));
+}
+
+// "  LABEL        " : the label padded to 12 columns, then a space, as fmt's {:<12} did.
+void append_label(std::string& out, std::string_view segment_key, int field, int repetition) {
+    std::size_t start = out.size();
+    out.append("  ");
+    out.append(segment_key);
+    out.push_back('-');
+    append_number(out, field);
+    if (repetition > 0) {
+        out.push_back('[');
+        append_number(out, repetition);
+        out.push_back(']');
+    }
+    std::size_t width = out.size() - start - 2;
+    if (width < 12) out.append(12 - width, ' ');
+    out.push_back(' ');
 }
 
 }  // namespace
 
+// One pass per segment (the earlier nth_part walk rescanned a field for each repetition).
 void write_tree(const Message& message, Charset charset, std::string& out) {
     const Delimiters& d = message.delimiters();
     std::vector<std::pair<std::string_view, int>> seen;
+    std::string seg, scratch;
     for (std::size_t i = 0; i < message.size(); ++i) {
         std::string_view id = message.segment_id(i);
         auto it = std::find_if(seen.begin(), seen.end(), [&](auto& s) { return s.first == id; });
         int occurrence = it == seen.end() ? (seen.emplace_back(id, 1), 1) : ++it->second;
-        std::string seg = occurrence > 1 ? fmt::format("{}[{}]", id, occurrence) : std::string(id);
+        seg.assign(id);
+        if (occurrence > 1) {
+            seg.push_back('[');
+            append_number(seg, occurrence);
+            seg.push_back(']');
+        }
         out.append(seg);
         out.push_back('\n');
         std::string_view text = message.segment(i);
-        bool header = is_header_segment(text, d.field);
-        int fields = field_count(text, d);
-        for (int f = 1; f <= fields; ++f) {
-            std::string_view field = *field_text(text, d, f);
-            if (field.empty()) continue;
-            if (header && f <= 2) {
-                out.append(fmt::format("  {:<12} {}\n", fmt::format("{}-{}", seg, f), field));
-                continue;
+        const char* p = text.data();
+        const char* end = p + text.size();
+        int field = 0;
+        if (is_header_segment(text, d.field)) {
+            // MSH-1 and MSH-2 as they are: they are the delimiters.
+            append_label(out, seg, 1, 0);
+            out.push_back(d.field);
+            out.push_back('\n');
+            p += 4;
+            const char* e = p;
+            while (e < end && *e != d.field) ++e;
+            if (e > p) {
+                append_label(out, seg, 2, 0);
+                out.append(p, static_cast<std::size_t>(e - p));
+                out.push_back('\n');
             }
-            int reps = count_parts(field, d.repetition);
-            for (int r = 1; r <= reps; ++r) {
-                std::string_view rep = *nth_part(field, d.repetition, r);
-                if (rep.empty()) continue;
-                std::string label = reps > 1 ? fmt::format("{}-{}[{}]", seg, f, r) : fmt::format("{}-{}", seg, f);
-                out.append(fmt::format("  {:<12} {}\n", label, display(rep, d, charset)));
+            p = e;
+            field = 2;
+        } else {
+            while (p < end && *p != d.field) ++p;
+        }
+        while (p < end) {  // at a field separator
+            ++p;
+            ++field;
+            const char* f_end = p;
+            bool repeats = false;
+            for (; f_end < end && *f_end != d.field; ++f_end)
+                if (*f_end == d.repetition && d.repetition != 0) repeats = true;
+            int repetition = 1;
+            for (const char* r = p;;) {
+                const char* r_end = r;
+                while (r_end < f_end && !(repeats && *r_end == d.repetition)) ++r_end;
+                if (r_end > r) {
+                    append_label(out, seg, field, repeats ? repetition : 0);
+                    append_display(out, std::string_view(r, static_cast<std::size_t>(r_end - r)), d, charset, scratch);
+                    out.push_back('\n');
+                }
+                if (r_end == f_end) break;
+                r = r_end + 1;
+                ++repetition;
             }
+            p = f_end;
         }
     }
 }
