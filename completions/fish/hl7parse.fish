@@ -13,6 +13,7 @@ complete -c hl7parse -s f -l field -x -d 'Print PATH'\''s value (or @file @messa
 complete -c hl7parse -l header -d 'With -f: print the paths as a header row first'
 complete -c hl7parse -l join -x -d 'With -f: text between the values of a [*] path (default '\'','\'')'
 complete -c hl7parse -l filter -x -d 'Keep messages matching PATH, PATH=V, PATH!=V or PATH~RE (repeatable)'
+complete -c hl7parse -l keep-unparsed -d 'With --to er7: write text that is not a message as it came, not drop it'
 complete -c hl7parse -l count -d 'Print a summary by type, event, version and sending facility'
 complete -c hl7parse -l charset -x -d 'Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)'
 complete -c hl7parse -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'

@@ -136,6 +136,15 @@ void InputLoop::run_one(std::string_view name, int fd, const std::function<void(
                                stream.json_origin() ? &*stream.json_origin() : nullptr};
         for (const auto& n : stream.notes()) reporter_.report_input_problem(n, name, item.index);  // placed by the stream
         if (const Diagnostic* problem = stream.problem()) {
+            if (text_passes_through_ && item.junk && !context.from_json) {
+                Diagnostic note = *problem;
+                note.severity = Severity::note;
+                note.text += "; written as it came";
+                reporter_.report_input_problem(note, name, item.index);
+                if (on_unparseable_) on_unparseable_(context, *problem);
+                if (!item.header.empty() || !item.trailer.empty()) on_message(context);
+                continue;
+            }
             reporter_.report_input_problem(*problem, name, item.index);
             ++unparseable_;
             if (on_unparseable_) on_unparseable_(context, *problem);

@@ -38,6 +38,9 @@ public:
     void run(const std::vector<std::string>& files, const std::function<void(MessageContext&)>& on_message);
 
     void set_reader_options(const ReaderOptions& options) { reader_options_ = options; }
+    // Text that is not a message is wanted as it is (hl7parse --keep-unparsed): a note rather than
+    // an error, not counted as unparseable; the on_unparseable handler still gets it.
+    void set_text_passes_through(bool on) { text_passes_through_ = on; }
 
     std::uint64_t messages() const { return messages_; }
     std::uint64_t unparseable() const { return unparseable_; }
@@ -54,6 +57,7 @@ private:
     void report_repairs(const MessageContext& context, const Message& message);
     Reporter& reporter_;
     ReaderOptions reader_options_;
+    bool text_passes_through_ = false;
     Output& output_;
     std::uint64_t messages_ = 0;
     std::uint64_t unparseable_ = 0;

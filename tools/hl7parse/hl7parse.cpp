@@ -24,7 +24,7 @@ struct Options {
     std::string charset;
     std::string join = ",";  // not "~": a joined cell must not read as one field's repetitions
     std::vector<std::string> fields, filters;
-    bool pretty = false, flat = false, tree = false, header = false, count = false;
+    bool pretty = false, flat = false, tree = false, header = false, count = false, keep_unparsed = false;
 };
 
 SegmentEndStyle segment_end_style(const std::string& s) {
@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
         ->expected(1)
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    auto* keep_unparsed = app.add_flag("--keep-unparsed", o.keep_unparsed,
+                                       "With --to er7: write text that is not a message as it came, not drop it");
     auto* count = app.add_flag("--count", o.count, "Print a summary by type, event, version and sending facility");
     app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
         ->type_name("NAME");
@@ -96,6 +98,8 @@ int main(int argc, char** argv) {
     if (o.pretty && (!json_out || tsv_out || (o.count && to->count() == 0)))
         return cli.usage_error("--pretty is for JSON output (add --to json to -f or --count)");
     if (o.header && json_out && to->count() > 0) return cli.usage_error("--header is for tab-separated -f output");
+    if (keep_unparsed->count() && (o.to != "er7" || !o.fields.empty() || !o.filters.empty()))
+        return cli.usage_error("--keep-unparsed is for --to er7 (without -f or --filter)");
 
     JsonWriteOptions json_options;
     if (!o.charset.empty()) {
@@ -133,6 +137,15 @@ int main(int argc, char** argv) {
         output.buffer() += fmt::format("{}\n", fmt::join(o.fields, "\t"));
     }
 
+    if (o.keep_unparsed) {
+        loop.set_text_passes_through(true);
+        // A log normalised with --to er7 keeps its other text: what is not a message goes out as it came.
+        loop.on_unparseable([&](const cli::MessageContext& m, const Diagnostic&) {
+            if (m.from_json || m.item.text.empty()) return;
+            output.buffer().append(m.item.text);
+            output.end_record();
+        });
+    }
     loop.run(o.files, [&](cli::MessageContext& m) {
         Charset charset = json_options.charset.value_or(m.message ? declared_charset(*m.message).charset : Charset::ascii);
         if (m.message) {
