@@ -238,3 +238,50 @@ TEST_CASE("pseudo-fields: where a message came from, as -f columns") {
     REQUIRE(bare.ok());
     CHECK(hl7::cli::pseudo_value(hl7::cli::PseudoField::type, *bare, kOrigin) == "ACK");
 }
+
+TEST_CASE("filters: negation, comparisons, case and characters") {
+    auto m = message();
+    // !PATH: no value; PATH!~RE: no value matches.
+    CHECK(matches(m, "!PID-30"));
+    CHECK_FALSE(matches(m, "!PID-8"));
+    CHECK(matches(m, "PID-5.1!~^SM"));
+    CHECK_FALSE(matches(m, "PID-5.1!~^DO"));
+    // Case: ~* and --ignore-case.
+    CHECK_FALSE(matches(m, "PID-5.1~^do"));
+    CHECK(matches(m, "PID-5.1~*^do"));
+    CHECK_FALSE(matches(m, "PID-5.1!~*^do"));
+    auto icase = hl7::parse_filter("PID-5.1=doe", true);
+    REQUIRE(icase.ok());
+    CHECK(hl7::filter_matches(m, *icase, Charset::utf8));
+    // Numbers compare as numbers: OBX[*]-5 holds 5 and 140.
+    CHECK(matches(m, "OBX[*]-5>100"));
+    CHECK(matches(m, "OBX[*]-5<10"));
+    CHECK_FALSE(matches(m, "OBX[*]-5>140"));
+    CHECK(matches(m, "OBX[*]-5>=140"));
+    CHECK(matches(m, "OBX[*]-5<=5"));
+    CHECK_FALSE(matches(m, "OBX[*]-5<5"));
+    // Errors.
+    CHECK_FALSE(hl7::parse_filter("!PID-8=F").ok());
+    CHECK_FALSE(hl7::parse_filter("PID-5.1!~[").ok());
+}
+
+TEST_CASE("filters: dates by their digits across precisions, regexes over characters") {
+    auto read = [](const std::string& text) {
+        auto parsed = hl7::Message::parse_copy(text);
+        REQUIRE(parsed.ok());
+        return std::move(*parsed);
+    };
+    auto m = read("MSH|^~\\&|A||||20210301120000||ADT^A01|1|P|2.5\rPID|1||7||M\xC3\x9CLLER^HANS||19800101\r");
+    CHECK(matches(m, "MSH-7>=20210301"));
+    CHECK(matches(m, "MSH-7>20210301"));  // noon is after the day's first second
+    CHECK_FALSE(matches(m, "MSH-7<20210301"));
+    CHECK(matches(m, "MSH-7<202103011201"));
+    CHECK(matches(m, "PID-7<=19800101"));
+    CHECK(matches(m, "PID-7>=19800101"));
+    CHECK_FALSE(matches(m, "PID-7>19800101"));
+    // '.' is one character, Ü two bytes.
+    CHECK(matches(m, "PID-5.1~^M.LLER$"));
+    CHECK_FALSE(matches(m, "PID-5.1~^M..LLER$"));
+    // Text compares by bytes.
+    CHECK(matches(m, "PID-5.2>HAN"));
+}

@@ -24,7 +24,7 @@ struct Options {
     std::string charset;
     std::string join = ",";  // not "~": a joined cell must not read as one field's repetitions
     std::vector<std::string> fields, filters;
-    bool pretty = false, flat = false, tree = false, header = false, count = false, keep_unparsed = false;
+    bool pretty = false, flat = false, tree = false, header = false, count = false, keep_unparsed = false, ignore_case = false;
 };
 
 SegmentEndStyle segment_end_style(const std::string& s) {
@@ -65,13 +65,14 @@ int main(int argc, char** argv) {
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_flag("--header", o.header, "With -f: print the paths as a header row first")->needs(field);
     app.add_option("--join", o.join, "With -f: text between the values of a [*] path (default ',')")->needs(field);
-    app.add_option("--filter", o.filters, "Keep messages matching PATH, PATH=V, PATH!=V or PATH~RE (repeatable)")
+    app.add_option("--filter", o.filters, "Keep messages where EXPR holds: PATH, !PATH, PATH=V, ~RE, <V (see man)")
         ->type_name("EXPR")
         ->expected(1)
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_flag("-i,--ignore-case", o.ignore_case, "With --filter: =, != and ~ ignore ASCII case");
     auto* keep_unparsed = app.add_flag("--keep-unparsed", o.keep_unparsed,
-                                       "With --to er7: write text that is not a message as it came, not drop it");
+                                       "With --to er7: write text that is not a message as it came");
     auto* count = app.add_flag("--count", o.count, "Print a summary by type, event, version and sending facility");
     app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
         ->type_name("NAME");
@@ -116,7 +117,7 @@ int main(int argc, char** argv) {
     }
     std::vector<Filter> filters;
     for (const auto& f : o.filters) {
-        auto parsed = parse_filter(f);
+        auto parsed = parse_filter(f, o.ignore_case);
         if (!parsed) return cli.usage_error(parsed.error().text);
         filters.push_back(*parsed);
     }

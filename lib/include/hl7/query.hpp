@@ -16,22 +16,28 @@
 namespace hl7 {
 
 struct Filter {
-    enum class Op { present, equals, not_equals, matches };
+    enum class Op { present, absent, equals, not_equals, matches, not_matches, less, less_equal, greater, greater_equal };
     Path path;
     Op op = Op::present;
-    std::string value;                  // decoded text to compare with
-    std::shared_ptr<std::regex> regex;  // for matches (ECMAScript, searched anywhere in the value)
-    std::string text;                   // as written
+    std::string value;                    // decoded text to compare with
+    std::shared_ptr<std::wregex> regex;   // for matches: ECMAScript over Unicode characters, searched anywhere
+    bool ignore_case = false;             // for =, != and ~ (ASCII letters)
+    std::string text;                     // as written
 };
 
-// PATH, PATH=VALUE, PATH!=VALUE or PATH~REGEX. A bad path or regex is an error.
-Result<Filter> parse_filter(std::string_view text);
+// PATH (any value non-empty), !PATH (none), PATH=V, PATH!=V, PATH~RE, PATH!~RE, PATH~*RE (case
+// ignored), and PATH<V, PATH<=V, PATH>V, PATH>=V: numbers compare as numbers, a date/time V
+// (8 digits or more) by its digits (20210301 is 20210301000000, so MSH-7>=20210301 holds across
+// precisions; offsets are not applied), anything else by bytes. `ignore_case` (--ignore-case) makes
+// every =, != and ~ ignore ASCII case. A bad path or regex is an error.
+Result<Filter> parse_filter(std::string_view text, bool ignore_case = false);
 
 // Longest value a PATH~REGEX filter looks at; longer values do not match (std::regex recursion).
 inline constexpr std::size_t kMaxRegexValue = 4096;
 
 // Values are compared decoded. PATH=V holds when any value the path names equals V (so with
-// [*], any repetition or segment); PATH!=V when none does; PATH when any value is non-empty.
+// [*], any repetition or segment); PATH!=V when none does; PATH when any value is non-empty; the
+// ordered comparisons and ~ when any value satisfies them; !PATH and !~ when none does.
 bool filter_matches(const Message& message, const Filter& filter, Charset charset);
 
 // The decoded text of each value `path` names, for people: escapes decoded, and TAB, CR and LF
