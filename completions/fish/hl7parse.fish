@@ -15,6 +15,8 @@ complete -c hl7parse -l join -x -d 'With -f: text between the values of a [*] pa
 complete -c hl7parse -l filter -x -d 'Keep messages where EXPR holds: PATH, !PATH, PATH=V, ~RE, <V (see man)'
 complete -c hl7parse -s i -l ignore-case -d 'With --filter: =, != and ~ ignore ASCII case'
 complete -c hl7parse -l keep-unparsed -d 'With --to er7: write text that is not a message as it came'
+complete -c hl7parse -l split -x -d 'Write each message (a batch whole) to its own file in DIR'
+complete -c hl7parse -l split-name -x -d 'With --split: file names from {index} {control_id} {type} {file} (default {index}.hl7 or .json)'
 complete -c hl7parse -l count -d 'Print a summary by type, event, version and sending facility'
 complete -c hl7parse -l charset -x -d 'Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)'
 complete -c hl7parse -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'

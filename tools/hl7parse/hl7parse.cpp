@@ -7,6 +7,7 @@
 #include "common/inputs.hpp"
 #include "common/output.hpp"
 #include "common/presentation.hpp"
+#include "common/split_files.hpp"
 #include "hl7/header.hpp"
 #include "hl7/json.hpp"
 #include "hl7/query.hpp"
@@ -22,7 +23,8 @@ struct Options {
     std::string segment_end = "cr";
     std::string color = "auto";
     std::string charset;
-    std::string join = ",";  // not "~": a joined cell must not read as one field's repetitions
+    std::string join = ",";
+    std::string split_dir, split_name;  // not "~": a joined cell must not read as one field's repetitions
     std::vector<std::string> fields, filters;
     bool pretty = false, flat = false, tree = false, header = false, count = false, keep_unparsed = false, ignore_case = false;
 };
@@ -73,6 +75,12 @@ int main(int argc, char** argv) {
     app.add_flag("-i,--ignore-case", o.ignore_case, "With --filter: =, != and ~ ignore ASCII case");
     auto* keep_unparsed = app.add_flag("--keep-unparsed", o.keep_unparsed,
                                        "With --to er7: write text that is not a message as it came");
+    auto* split = app.add_option("--split", o.split_dir, "Write each message (a batch whole) to its own file in DIR")
+                      ->type_name("DIR");
+    app.add_option("--split-name", o.split_name,
+                   "With --split: file names from {index} {control_id} {type} {file} (default {index}.hl7 or .json)")
+        ->type_name("TEMPLATE")
+        ->needs(split);
     auto* count = app.add_flag("--count", o.count, "Print a summary by type, event, version and sending facility");
     app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
         ->type_name("NAME");
@@ -99,6 +107,12 @@ int main(int argc, char** argv) {
     if (o.pretty && (!json_out || tsv_out || (o.count && to->count() == 0)))
         return cli.usage_error("--pretty is for JSON output (add --to json to -f or --count)");
     if (o.header && json_out && to->count() > 0) return cli.usage_error("--header is for tab-separated -f output");
+    if (split->count() && (!o.fields.empty() || o.count || o.tree || o.pretty))
+        return cli.usage_error("--split writes messages (ER7 or hl7json), not -f rows, --count, --tree or --pretty");
+    if (o.split_name.empty()) o.split_name = json_out && !o.flat ? "{index}.json" : "{index}.hl7";
+    if (split->count()) {
+        if (Status s = cli::check_split_template(o.split_name); !s) return cli.usage_error(s.error().text);
+    }
     if (keep_unparsed->count() && (o.to != "er7" || !o.fields.empty() || !o.filters.empty()))
         return cli.usage_error("--keep-unparsed is for --to er7 (without -f or --filter)");
 
@@ -147,6 +161,9 @@ int main(int argc, char** argv) {
             output.end_record();
         });
     }
+    cli::SplitFiles split_files(o.split_dir);
+    std::uint64_t split_index = 0;
+    bool split_failed = false, in_batch = false;
     loop.run(o.files, [&](cli::MessageContext& m) {
         Charset charset = json_options.charset.value_or(m.message ? declared_charset(*m.message).charset : Charset::ascii);
         if (m.message) {
@@ -172,6 +189,23 @@ int main(int argc, char** argv) {
         } else if (o.tree) {
             out += fmt::format("# {}:message {}\n", m.file, m.item.index);
             cli::write_tree(*m.message, charset, out);
+        } else if (!o.split_dir.empty()) {
+            // A batch goes whole into the file its first message opens; any other message alone.
+            record.clear();
+            if (Status written = writer.write(record, m.item, m.message, m.file, m.json_origin, &found); !written)
+                found.push_back(written.error());
+            Status s;
+            if (!m.item.header.empty()) in_batch = true;  // a batch starts: its own file
+            else if (!in_batch || !split_files.is_open()) in_batch = false;
+            if (!m.item.header.empty() || !in_batch)
+                s = split_files.open(cli::split_file_name(o.split_name, ++split_index, m.message, m.file));
+            if (s) s = split_files.write(record);
+            if (!m.item.trailer.empty()) in_batch = false;  // the batch ends here
+            if (s && !in_batch) s = split_files.close();
+            if (!s) {
+                found.push_back(s.error());
+                split_failed = true;
+            }
         } else {
             std::string& target = o.pretty ? record : out;  // compact output goes straight out
             record.clear();
@@ -198,7 +232,12 @@ int main(int argc, char** argv) {
             summary.write_text(output.buffer());
         }
     }
+    if (Status s = split_files.close(); !s) {
+        reporter.error(s.error().text);
+        split_failed = true;
+    }
     int status = loop.status();
+    if (split_failed) status = cli::worst_status(status, cli::exit_io);
     if (!output.finish()) {
         reporter.error(fmt::format("write error: {}", std::strerror(output.error())));
         status = cli::worst_status(status, cli::exit_io);
