@@ -187,7 +187,9 @@ int main(int argc, char** argv) {
             }
             out.push_back('\n');
         } else if (o.tree) {
-            out += fmt::format("# {}:message {}\n", m.file, m.item.index);
+            cli::MessageOrigin at = origin_of(m);
+            out += at.line ? fmt::format("# {}:message {} (line {})\n", at.file, at.index, at.line)
+                           : fmt::format("# {}:message {}\n", at.file, at.index);
             cli::write_tree(*m.message, charset, out);
         } else if (!o.split_dir.empty()) {
             // A batch goes whole into the file its first message opens; any other message alone.
