@@ -18,5 +18,5 @@ complete -c hl7parse -l keep-unparsed -d 'With --to er7: write text that is not 
 complete -c hl7parse -l split -x -d 'Write each message (a batch whole) to its own file in DIR'
 complete -c hl7parse -l split-name -x -d 'With --split: file names from {index} {control_id} {type} {file} (default {index}.hl7 or .json)'
 complete -c hl7parse -l count -d 'Print a summary by type, event, version and sending facility'
-complete -c hl7parse -l charset -x -d 'Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)'
+complete -c hl7parse -l charset -x -a 'ASCII UTF-8 8859/1 8859/2 8859/3 8859/4 8859/5 8859/6 8859/7 8859/8 8859/9 8859/15 WINDOWS-1252' -d 'Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)'
 complete -c hl7parse -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'

@@ -68,6 +68,11 @@ CLI::Option* Cli::choices(CLI::Option* option, std::vector<std::string> values) 
     return option;
 }
 
+CLI::Option* Cli::suggest(CLI::Option* option, std::vector<std::string> values) {
+    suggestions_[option] = std::move(values);
+    return option;
+}
+
 CLI::Option* Cli::file(CLI::Option* option) {
     files_.push_back(option);
     return option;

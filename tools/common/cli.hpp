@@ -20,6 +20,8 @@ public:
 
     // Restricts an option to fixed values and lists them in the completions.
     CLI::Option* choices(CLI::Option* option, std::vector<std::string> values);
+    // Values the completions offer for an option that accepts others too (charset names).
+    CLI::Option* suggest(CLI::Option* option, std::vector<std::string> values);
     // Marks an option (or positional) whose value is a file name, for completions.
     CLI::Option* file(CLI::Option* option);
 
@@ -48,6 +50,7 @@ private:
     std::string max_message_size_text_;
     std::size_t max_message_size_ = std::size_t(64) << 20;
     std::map<const CLI::Option*, std::vector<std::string>> choices_;
+    std::map<const CLI::Option*, std::vector<std::string>> suggestions_;
     std::vector<const CLI::Option*> files_;
 };
 

@@ -82,8 +82,10 @@ int main(int argc, char** argv) {
         ->type_name("TEMPLATE")
         ->needs(split);
     auto* count = app.add_flag("--count", o.count, "Print a summary by type, event, version and sending facility");
-    app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
-        ->type_name("NAME");
+    cli.suggest(app.add_option("--charset", o.charset, "Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)")
+                    ->type_name("NAME"),
+                {"ASCII", "UTF-8", "8859/1", "8859/2", "8859/3", "8859/4", "8859/5", "8859/6", "8859/7",
+                 "8859/8", "8859/9", "8859/15", "WINDOWS-1252"});
     app.footer(
         "Paths: SEG[occurrence]-FIELD[repetition].COMPONENT.SUBCOMPONENT, 1-based; [*] for all (PID-3[*].1).\n"
         "\n"
