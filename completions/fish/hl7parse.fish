@@ -10,6 +10,7 @@ complete -c hl7parse -l color -x -a 'auto always never' -d 'Colour for --pretty:
 complete -c hl7parse -l flat -d 'Flat JSON: one key per value, such as "PID-5[1].1"'
 complete -c hl7parse -l tree -d 'A human view: one line per field with its path'
 complete -c hl7parse -s f -l field -x -d 'Print PATH'\''s value (or @file @message @offset @line @length @type)'
+complete -c hl7parse -l each -x -d 'With -f: one row per SEG segment; other segments'\'' paths read near it'
 complete -c hl7parse -l header -d 'With -f: print the paths as a header row first'
 complete -c hl7parse -l join -x -d 'With -f: text between the values of a [*] path (default '\'','\'')'
 complete -c hl7parse -l filter -x -d 'Keep messages where EXPR holds: PATH, !PATH, PATH=V, ~RE, <V (see man)'

@@ -285,3 +285,20 @@ TEST_CASE("filters: dates by their digits across precisions, regexes over charac
     // Text compares by bytes.
     CHECK(matches(m, "PID-5.2>HAN"));
 }
+
+TEST_CASE("--each: one row per segment, other segments read near it") {
+    auto parsed = hl7::Message::parse_copy(
+        "MSH|^~\\&|A||||||ORU^R01|1|P|2.5\rPID|1||P1\rOBR|1||O1|GLU\rOBX|1|NM|GLU||5\rOBX|2|NM|K||4\r"
+        "OBR|2||O2|NA\rOBX|1|NM|NA||140\rPID|2||P2\rOBR|1||O3|CL\rOBX|1|NM|CL||101\r");
+    REQUIRE(parsed.ok());
+    std::string out;
+    hl7::cli::extract_rows_each(*parsed, "OBX", columns({"PID-3", "OBR-4", "OBX-3", "OBX-5", "OBR[1]-3", "@message"}),
+                                kOrigin, Charset::utf8, ",", out);
+    CHECK(out == "P1\tGLU\tGLU\t5\tO1\t3\n"
+                 "P1\tGLU\tK\t4\tO1\t3\n"
+                 "P1\tNA\tNA\t140\tO1\t3\n"
+                 "P2\tCL\tCL\t101\tO1\t3\n");
+    std::string none;
+    hl7::cli::extract_rows_each(*parsed, "NTE", columns({"OBX-3"}), kOrigin, Charset::utf8, ",", none);
+    CHECK(none.empty());
+}

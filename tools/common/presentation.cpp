@@ -365,6 +365,32 @@ void extract_row(const Message& message, const std::vector<Column>& columns, con
     }
 }
 
+std::vector<Column> columns_for_segment(const Message& message, std::size_t segment, const std::vector<Column>& columns) {
+    std::vector<Column> out = columns;
+    for (Column& c : out) {
+        if (c.pseudo || c.path.occurrence_given) continue;
+        // The nearest segment with the path's ID at or before `segment`, counted as an occurrence.
+        int occurrence = 0, nearest = 0;
+        for (std::size_t i = 0; i < message.size(); ++i) {
+            if (message.segment_id(i) != c.path.segment) continue;
+            ++occurrence;
+            if (i <= segment) nearest = occurrence;
+            else break;
+        }
+        if (nearest > 0) c.path.occurrence = nearest;
+    }
+    return out;
+}
+
+void extract_rows_each(const Message& message, std::string_view each, const std::vector<Column>& columns,
+                       const MessageOrigin& origin, Charset charset, std::string_view joiner, std::string& out) {
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        if (message.segment_id(i) != each) continue;
+        extract_row(message, columns_for_segment(message, i, columns), origin, charset, joiner, out);
+        out.push_back('\n');
+    }
+}
+
 void extract_json(const Message& message, const std::vector<Column>& columns, const MessageOrigin& origin,
                   const std::vector<std::string>& names, Charset charset, std::string& out) {
     std::vector<std::string> values;

@@ -71,6 +71,15 @@ std::string pseudo_value(PseudoField field, const Message& message, const Messag
 void extract_row(const Message& message, const std::vector<Column>& columns, const MessageOrigin& origin,
                  Charset charset, std::string_view joiner, std::string& out);
 
+// With --each SEG: the columns as they read for each SEG segment of the message, in order, one
+// row per segment (each row ends in a newline). A path into SEG without [n] names that segment;
+// a path into another segment without [n] names the nearest one before it (the OBR an OBX
+// follows, the PID of its patient), else the first. Nothing when the message has no SEG.
+void extract_rows_each(const Message& message, std::string_view each, const std::vector<Column>& columns,
+                       const MessageOrigin& origin, Charset charset, std::string_view joiner, std::string& out);
+// The columns as they read for one segment (index `segment`, 0-based) under the --each rules.
+std::vector<Column> columns_for_segment(const Message& message, std::size_t segment, const std::vector<Column>& columns);
+
 // The same as a JSON object keyed by the columns as written; several values become a list;
 // @message, @offset, @line and @length are numbers.
 void extract_json(const Message& message, const std::vector<Column>& columns, const MessageOrigin& origin,

@@ -24,7 +24,7 @@ struct Options {
     std::string color = "auto";
     std::string charset;
     std::string join = ",";
-    std::string split_dir, split_name;  // not "~": a joined cell must not read as one field's repetitions
+    std::string split_dir, split_name, each;  // not "~": a joined cell must not read as one field's repetitions
     std::vector<std::string> fields, filters;
     bool pretty = false, flat = false, tree = false, header = false, count = false, keep_unparsed = false, ignore_case = false;
 };
@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
                       ->expected(1)
                       ->allow_extra_args(false)
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--each", o.each, "With -f: one row per SEG segment; other segments' paths read near it")
+        ->type_name("SEG")
+        ->needs(field);
     app.add_flag("--header", o.header, "With -f: print the paths as a header row first")->needs(field);
     app.add_option("--join", o.join, "With -f: text between the values of a [*] path (default ',')")->needs(field);
     app.add_option("--filter", o.filters, "Keep messages where EXPR holds: PATH, !PATH, PATH=V, ~RE, <V (see man)")
@@ -109,6 +112,8 @@ int main(int argc, char** argv) {
     if (o.pretty && (!json_out || tsv_out || (o.count && to->count() == 0)))
         return cli.usage_error("--pretty is for JSON output (add --to json to -f or --count)");
     if (o.header && json_out && to->count() > 0) return cli.usage_error("--header is for tab-separated -f output");
+    if (!o.each.empty() && !is_well_formed_segment_id(o.each))
+        return cli.usage_error(fmt::format("--each: '{}' is not a segment ID such as OBX", o.each));
     if (split->count() && (!o.fields.empty() || o.count || o.tree || o.pretty))
         return cli.usage_error("--split writes messages (ER7 or hl7json), not -f rows, --count, --tree or --pretty");
     if (o.split_name.empty()) o.split_name = json_out && !o.flat ? "{index}.json" : "{index}.hl7";
@@ -179,6 +184,19 @@ int main(int argc, char** argv) {
         if (m.message) check_segment_ids(*m.message, found);
         if (o.count) {
             summary.add(*m.message);
+        } else if (!paths.empty() && !o.each.empty()) {
+            if (tsv_out) {
+                cli::extract_rows_each(*m.message, o.each, paths, origin_of(m), charset, o.join, out);
+            } else {
+                for (std::size_t i = 0; i < m.message->size(); ++i) {
+                    if (m.message->segment_id(i) != o.each) continue;
+                    record.clear();
+                    cli::extract_json(*m.message, cli::columns_for_segment(*m.message, i, paths), origin_of(m),
+                                      o.fields, charset, record);
+                    out += o.pretty ? cli::pretty_json(record, color) : record;
+                    out.push_back('\n');
+                }
+            }
         } else if (!paths.empty()) {
             if (tsv_out) {
                 cli::extract_row(*m.message, paths, origin_of(m), charset, o.join, out);
