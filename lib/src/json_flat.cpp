@@ -61,7 +61,7 @@ struct FlatWriter {
         open_key();
         std::string_view raw(begin, static_cast<std::size_t>(end - begin));
         if (raw == "\"\"") {
-            out.append("null");
+            out.append("\"\\\"\\\"\"");  // the HL7 null, as in hl7json 2
             return;
         }
         out.push_back('"');

@@ -22,6 +22,7 @@ struct JsonToEr7 {
     std::string where;
     std::optional<Diagnostic> failure;
     std::size_t unmappable = 0;
+    bool null_is_hl7_null = false;  // hl7json 1: JSON null was the HL7 null; 2: it is empty
 
     bool fail(const std::string& what) {
         if (!failure) failure = make_error("bad-json", fmt::format("{}: {}", where, what));
@@ -30,7 +31,7 @@ struct JsonToEr7 {
 
     bool leaf(const json& v) {
         if (v.is_null()) {
-            out.append("\"\"");
+            if (null_is_hl7_null) out.append("\"\"");
             return true;
         }
         if (!v.is_string()) return fail("expected a string or null");
@@ -204,8 +205,9 @@ Result<JsonMessage> message_from_json(std::string_view text) {
         return make_error("bad-json", "not valid JSON (a number out of range)");
     }
     if (!doc.is_object()) return make_error("bad-json", "expected a JSON object");
-    if (doc.contains("hl7json") && doc["hl7json"] != kJsonFormVersion)
+    if (doc.contains("hl7json") && doc["hl7json"] != 1 && doc["hl7json"] != kJsonFormVersion)
         return make_error("bad-json", fmt::format("unsupported hl7json version {}", doc["hl7json"].dump()));
+    const bool version1 = doc.contains("hl7json") && doc["hl7json"] == 1;
     if (!doc.contains("segments") || !doc["segments"].is_array())
         return make_error("bad-json", "expected a \"segments\" list (is this the flat form? it cannot be read back)");
     JsonMessage result;
@@ -225,6 +227,7 @@ Result<JsonMessage> message_from_json(std::string_view text) {
     Delimiters message_delimiters;
     for (std::size_t i = 0; i < segments.size(); ++i) {
         JsonToEr7 w{message_delimiters, charset, result.er7, {}, {}};
+        w.null_is_hl7_null = version1;
         auto role = i == 0 ? JsonToEr7::Role::first : JsonToEr7::Role::inner;
         if (!w.segment(segments[i], fmt::format("segments[{}]", i), role)) return *w.failure;
         result.unmappable += w.unmappable;
@@ -239,6 +242,7 @@ Result<JsonMessage> message_from_json(std::string_view text) {
         if (segments.empty() && batch.contains("header") && batch["header"].is_array() && !batch["header"].empty()) {
             std::string line;
             JsonToEr7 w{base, charset, line, {}, {}};
+        w.null_is_hl7_null = version1;
             if (w.segment(batch["header"][0], "batch.header[0]", JsonToEr7::Role::batch_header)) base = w.d;
         }
         for (const char* part : {"header", "trailer"}) {
@@ -248,6 +252,7 @@ Result<JsonMessage> message_from_json(std::string_view text) {
             for (std::size_t i = 0; i < batch[part].size(); ++i) {
                 std::string line;
                 JsonToEr7 w{base, charset, line, {}, {}};
+        w.null_is_hl7_null = version1;
                 auto role = is_header ? JsonToEr7::Role::batch_header : JsonToEr7::Role::batch_trailer;
                 if (!w.segment(batch[part][i], fmt::format("batch.{}[{}]", part, i), role)) return *w.failure;
                 result.unmappable += w.unmappable;

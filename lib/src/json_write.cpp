@@ -168,7 +168,8 @@ struct SegmentWriter {
     void leaf(Sink& sink, const char* begin, const char* end, bool slow) {
         std::size_t n = static_cast<std::size_t>(end - begin);
         if (n == 2 && begin[0] == '"' && begin[1] == '"') {
-            sink.put("null", 4);
+            sink.room(8);
+            sink.put("\"\\\"\\\"\"", 6);  // "\"\"": the HL7 null, as ER7 writes it
             return;
         }
         if (!slow) {
@@ -392,7 +393,8 @@ void append_json_string(std::string& out, std::string_view text) {
 void write_json(std::string& out, const Message* message, const std::vector<std::string_view>& batch_header,
                 const std::vector<std::string_view>& batch_trailer, const JsonSource& source,
                 const JsonWriteOptions& options, Diagnostics* diagnostics) {
-    out.append("{\"hl7json\":1");
+    out.append("{\"hl7json\":");
+    out.append(std::to_string(kJsonFormVersion));
     Delimiters delimiters;
     Charset charset = Charset::ascii;
     if (message) {

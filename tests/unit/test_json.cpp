@@ -43,9 +43,9 @@ std::string strip_ansi(const std::string& s) { return std::regex_replace(s, std:
 TEST_CASE("write_json: exact output for a tiny message") {
     auto m = parse(kTiny);
     const std::string expected =
-        R"({"hl7json":1,"segments":[)"
+        R"({"hl7json":2,"segments":[)"
         R"({"id":"MSH","fields":["MSH",[["|"]],[["^~\\&"]],[["A"]],[["B"]]]},)"
-        R"({"id":"PID","fields":["PID",[["1"]],[],[["123","","",["H","1.2","ISO"]],["9"]],[],[[null]],[]]}]})";
+        R"({"id":"PID","fields":["PID",[["1"]],[],[["123","","",["H","1.2","ISO"]],["9"]],[],[["\"\""]],[]]}]})";
     CHECK(to_json(m) == expected);
     // write_json appends.
     std::string out = "X";
@@ -59,8 +59,9 @@ TEST_CASE("write_json: absent, empty and null") {
     const json& f = j["segments"][1]["fields"];
     REQUIRE(f.size() == 6);  // NTE plus five fields: the segment's last field is empty, not absent
     CHECK(f[0] == "NTE");
-    CHECK(f[1] == json::parse(R"([[null]])"));
-    CHECK(f[2] == json::parse(R"([["a",null,""]])"));
+    // hl7json 2: the HL7 null is the string of two quotes, as ER7 carries it; JSON null is not written.
+    CHECK(f[1] == json::parse(R"([["\"\""]])"));
+    CHECK(f[2] == json::parse(R"([["a","\"\"",""]])"));
     CHECK(f[3] == json::parse(R"([[""],["x"]])"));  // an empty first repetition
     CHECK(f[4] == json::parse("[]"));
     CHECK(f[5] == json::parse("[]"));
@@ -79,7 +80,7 @@ TEST_CASE("write_json: subcomponents, escapes and the source object") {
     source.line = 7;
     const std::string out = to_json(m, source);
     CHECK(out ==
-          R"({"hl7json":1,"segments":[{"id":"MSH","fields":["MSH",[["|"]],[["^~\\&"]],[["A"]]]},)"
+          R"({"hl7json":2,"segments":[{"id":"MSH","fields":["MSH",[["|"]],[["^~\\&"]],[["A"]]]},)"
           R"({"id":"NTE","fields":["NTE",[["1"]],[[["a","b","","c"],"d|e\\.br\\f\\E\\g"]]]}],)"
           R"("source":{"file":"in.hl7","message":2,"offset":100,"line":7}})");
     hl7::JsonWriteOptions no_source;
@@ -290,8 +291,9 @@ TEST_CASE("message_from_json: hand-written JSON") {
         R"({"segments":[{"id":"MSH","fields":["MSH","|","^~\\&","A"]},)"
         R"({"fields":["PID","1",null,[["x",["s1","s2"]],"rep2"],[[]],"a|b"]}]})");
     REQUIRE(r.ok());
-    // Bare strings are accepted for fields and repetitions; "a|b" is escaped.
-    CHECK(r->er7 == "MSH|^~\\&|A\rPID|1|\"\"|x^s1&s2~rep2||a\\F\\b\r");
+    // Bare strings are accepted for fields and repetitions; "a|b" is escaped; null (what jq pads
+    // lists with) is empty.
+    CHECK(r->er7 == "MSH|^~\\&|A\rPID|1||x^s1&s2~rep2||a\\F\\b\r");
     CHECK(r->file.empty());
     CHECK(r->index == 0);
 }
@@ -304,7 +306,7 @@ TEST_CASE("message_from_json: malformed input is an error, not a crash") {
         "[]",
         "42",
         R"({"segments":[{"fields":["MSH",[["|"]],[["^~\\&"]],1E999]}]})",  // a number beyond a double
-        R"({"hl7json":2,"segments":[]})",
+        R"({"hl7json":3,"segments":[]})",
         R"({"hl7json":1})",
         R"({"segments":5})",
         R"({"segments":[5]})",
@@ -342,7 +344,7 @@ TEST_CASE("write_flat_json: keys and values, empty ones kept so that two flat fo
         "MSH-1":"|", "MSH-2":"^~\\&", "MSH-3[1].1":"A", "MSH-4[1].1":"B",
         "PID-1[1].1":"1", "PID-2[1].1":"", "PID-3[1].1":"123", "PID-3[1].2":"", "PID-3[1].3":"",
         "PID-3[1].4.1":"H", "PID-3[1].4.2":"1.2", "PID-3[1].4.3":"ISO",
-        "PID-3[2].1":"9", "PID-4[1].1":"", "PID-5[1].1":null, "PID-6[1].1":"",
+        "PID-3[2].1":"9", "PID-4[1].1":"", "PID-5[1].1":"\"\"", "PID-6[1].1":"",
         "OBX-1[1].1":"1", "OBX-2[1].1":"NM", "OBX-3[1].1":"G", "OBX-4[1].1":"", "OBX-5[1].1":"5",
         "OBX[2]-1[1].1":"2", "OBX[2]-2[1].1":"ST", "OBX[2]-3[1].1":"N", "OBX[2]-4[1].1":"", "OBX[2]-5[1].1":"a^b"})");
     CHECK(j == expected);
@@ -379,7 +381,7 @@ TEST_CASE("pretty_json re-parses to the same value, with and without colour") {
         CHECK(strip_ansi(colored) == pretty);
     }
     const std::string pretty = hl7::cli::pretty_json(to_json(parse(kTiny)), false);
-    CHECK(pretty.substr(0, 30) == "{\n  \"hl7json\": 1,\n  \"segments\"");
+    CHECK(pretty.substr(0, 30) == "{\n  \"hl7json\": 2,\n  \"segments\"");
     CHECK(hl7::cli::pretty_json(to_json(parse(kTiny)), true).find("\x1b[") != std::string::npos);
 }
 
@@ -594,4 +596,18 @@ TEST_CASE("message_from_json: the source an object carries is read back whole") 
     REQUIRE(without.ok());
     CHECK_FALSE(without->has_source);
     CHECK(without->offset == 0);
+}
+
+TEST_CASE("message_from_json: hl7json 1 and 2 read null differently") {
+    // jq's padding: setting fields[6] of a shorter list fills the gap with null.
+    const std::string fields = R"("fields":["PID","1",null,[["\"\""]],null,null,[["X"]]])";
+    auto v2 = hl7::message_from_json(R"({"hl7json":2,"segments":[{"fields":["MSH","|","^~\\&"]},{)" + fields + "}]}");
+    REQUIRE(v2.ok());
+    CHECK(v2->er7 == "MSH|^~\\&\rPID|1||\"\"|||X\r");  // null is empty, "\"\"" the HL7 null
+    auto v1 = hl7::message_from_json(R"({"hl7json":1,"segments":[{"fields":["MSH","|","^~\\&"]},{)" + fields + "}]}");
+    REQUIRE(v1.ok());
+    CHECK(v1->er7 == "MSH|^~\\&\rPID|1|\"\"|\"\"|\"\"|\"\"|X\r");  // version 1: null was the HL7 null
+    auto none = hl7::message_from_json(R"({"segments":[{"fields":["MSH","|","^~\\&"]},{)" + fields + "}]}");
+    REQUIRE(none.ok());
+    CHECK(none->er7 == v2->er7);  // no version: the current one
 }

@@ -413,8 +413,7 @@ void extract_json(const Message& message, const std::vector<Column>& columns, co
         if (many) out.push_back('[');
         for (std::size_t k = 0; k < values.size(); ++k) {
             if (k) out.push_back(',');
-            if (values[k] == "\"\"") out.append("null");  // HL7 null, as in the JSON form
-            else append_json_string(out, values[k]);
+            append_json_string(out, values[k]);  // the HL7 null as "\"\"", as in hl7json 2
         }
         if (many) {
             out.push_back(']');

@@ -25,7 +25,10 @@
 
 namespace hl7 {
 
-inline constexpr int kJsonFormVersion = 1;
+// Version 2 writes the HL7 null as the string "\"\"" (the two characters ER7 carries) and reads
+// JSON null as empty, so that jq's padding of a list with nulls adds nothing; version 1 (still
+// read) wrote the HL7 null as JSON null.
+inline constexpr int kJsonFormVersion = 2;
 
 // Where a message came from, written as "source" (omitted when file is empty and index is 0).
 struct JsonSource {
