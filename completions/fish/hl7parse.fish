@@ -4,7 +4,7 @@ complete -c hl7parse -l version -d 'Display program version information and exit
 complete -c hl7parse -l show-values -d 'Show values in diagnostics (may be patient data; off by default)'
 complete -c hl7parse -s v -l verbose -d 'Also report notes: repairs such as LF line ends or MLLP framing'
 complete -c hl7parse -l to -x -a 'json er7' -d 'Output form: json (NDJSON, default) or er7'
-complete -c hl7parse -l segment-end -x -a 'cr lf crlf keep' -d 'Segment terminator for --to er7 (default cr; keep = as read)'
+complete -c hl7parse -l segment-end -x -a 'cr lf crlf keep' -d 'Segment terminator for --to er7 (default cr, lf on a terminal)'
 complete -c hl7parse -l pretty -d 'Indented JSON, coloured on a terminal'
 complete -c hl7parse -l color -x -a 'auto always never' -d 'Colour for --pretty: auto (default), always, never'
 complete -c hl7parse -l flat -d 'Flat JSON: one key per value, such as "PID-5[1].1"'
@@ -21,3 +21,4 @@ complete -c hl7parse -l split-name -x -d 'With --split: file names from {index} 
 complete -c hl7parse -l count -d 'Print a summary by type, event, version and sending facility'
 complete -c hl7parse -l charset -x -a 'ASCII UTF-8 8859/1 8859/2 8859/3 8859/4 8859/5 8859/6 8859/7 8859/8 8859/9 8859/15 WINDOWS-1252' -d 'Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)'
 complete -c hl7parse -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'
+complete -c hl7parse -l idle-flush -x -d 'On a pipe: complete a message after MS idle after a segment end (default 100; 0 off)'

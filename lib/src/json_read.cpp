@@ -288,6 +288,8 @@ bool JsonObjectReader::fill(std::size_t& scan) {
         return false;
     }
     ReadResult r = source_.read(data_.data() + size_, data_.size() - size_);
+    while (r.idle && r.size == 0 && r.error == 0)  // an object ends at its brace, never by a pause
+        r = source_.read(data_.data() + size_, data_.size() - size_);
     if (r.error) error_ = make_error("read-error", std::strerror(r.error));
     if (r.size == 0) {
         eof_ = true;

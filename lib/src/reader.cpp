@@ -99,6 +99,7 @@ void MessageStream::decide_form() {
             std::size_t old = prefix.size();
             prefix.resize(kMagicBytes);
             ReadResult r = replay_.read_source(prefix.data() + old, kMagicBytes - old);
+            while (r.idle && r.size == 0 && r.error == 0) r = replay_.read_source(prefix.data() + old, kMagicBytes - old);
             prefix.resize(old + r.size);
             if (r.error != 0) replay_.pending_error = r.error;
             if (r.size > 0 && r.error == 0) continue;
@@ -113,6 +114,7 @@ void MessageStream::decide_form() {
         std::size_t old = prefix.size();
         prefix.resize(old + kStep);
         ReadResult r = replay_.read_source(prefix.data() + old, kStep);
+        while (r.idle && r.size == 0 && r.error == 0) r = replay_.read_source(prefix.data() + old, kStep);
         prefix.resize(old + r.size);
         if (r.error != 0) {
             replay_.pending_error = r.error;

@@ -111,6 +111,11 @@ bool MessageReader::fill() {
         eof_ = true;
         return false;
     }
+    if (r.idle && r.size == 0) {
+        idle_ = true;
+        return false;
+    }
+    idle_close_ = idle_pending_ = false;
     if (r.size == 0) {
         eof_ = true;
         return false;
@@ -167,6 +172,10 @@ MessageReader::Advance MessageReader::advance() {
             return Advance::more;
         }
         if (!fill()) {
+            if (idle_) {
+                idle_ = false;
+                return Advance::idle;
+            }
             if (long_line_) {
                 long_line_ = false;
                 return Advance::long_line;
@@ -188,11 +197,12 @@ bool MessageReader::find_line(Line& line) {
     if (region_ == Region::plain) at = std::min(at, fs_.find(kMllpEndBlock, bytes, pos_));  // none in a frame
     const char* t = begin + at;
     const bool closed = boundary_.has_value() || finished_;
+    const bool cr_ends = closed || idle_close_;
     LineEnd kind;
     const char* after = t + 1;
     if (t < end) {
         if (*t == '\r') {
-            if (after == end && !closed) {  // CR at the end of what is known: an LF may follow
+            if (after == end && !cr_ends) {  // CR at the end of what is known: an LF may follow
                 line_scanned_ = static_cast<std::size_t>(t - begin);
                 return false;
             }
@@ -335,6 +345,11 @@ void MessageReader::next_unit(Unit& unit) {
             unit.type = Unit::Type::end;
             return;
         }
+        if (idle_pending_ && region_ == Region::plain && pos_ >= region_end_) {
+            idle_pending_ = false;
+            unit.type = Unit::Type::idle;
+            return;
+        }
         switch (advance()) {
             case Advance::more:
                 break;
@@ -343,6 +358,13 @@ void MessageReader::next_unit(Unit& unit) {
                 break;
             case Advance::long_line:
                 drop_long_line();
+                break;
+            case Advance::idle:
+                // A CR at the end of the bytes now ends its line; once the lines known are taken,
+                // and if none is left half-read, the caller hears of the pause.
+                if (region_ != Region::plain) break;  // a frame ends at its end block, never by a pause
+                idle_close_ = true;
+                idle_pending_ = true;
                 break;
         }
     }
@@ -442,6 +464,11 @@ bool MessageReader::next(StreamItem& item) {
         switch (u.type) {
             case Unit::Type::line:
                 break;
+            case Unit::Type::idle:
+                // A plain-ER7 message whose last segment has ended, and nothing more for a while:
+                // complete (a live tail must not hold the newest message back).
+                if (kind_ == Kind::message && !in_frame_) return finish(item);
+                continue;
             case Unit::Type::end:
                 // After a read error the item in progress may be cut short: it is not returned as
                 // if it were whole.

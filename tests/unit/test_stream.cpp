@@ -869,3 +869,76 @@ TEST_CASE("stream: random mixes of lines, frames and batches read the same howev
         }
     }
 }
+
+namespace {
+
+// A live pipe: chunks, with a pause (an idle report) where a chunk is empty.
+class PausingSource final : public hl7::ByteSource {
+public:
+    explicit PausingSource(std::vector<std::string> chunks) : chunks_(std::move(chunks)) {}
+    hl7::ReadResult read(char* buffer, std::size_t capacity) override {
+        ++reads;
+        if (next_ == chunks_.size()) return {0, 0};
+        const std::string& c = chunks_[next_++];
+        hl7::ReadResult r;
+        if (c.empty()) {
+            r.idle = true;
+            return r;
+        }
+        REQUIRE(c.size() <= capacity);
+        std::copy(c.begin(), c.end(), buffer);
+        r.size = c.size();
+        return r;
+    }
+    int reads = 0;
+
+private:
+    std::vector<std::string> chunks_;
+    std::size_t next_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("stream: a pause after a segment end completes a plain-ER7 message (live tails)") {
+    SUBCASE("the message before the pause comes out before the bytes after it are read") {
+        PausingSource source({kMsg1, "", kMsg2});
+        hl7::MessageReader reader(source);
+        hl7::StreamItem item;
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg1);
+        CHECK(source.reads == 2);  // the pause, not the next message, ended it
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg2);
+        CHECK_FALSE(reader.next(item));
+    }
+    SUBCASE("a pause inside a line does not cut the message") {
+        std::string first = kMsg1.substr(0, kMsg1.size() - 3);
+        PausingSource source({first, "", kMsg1.substr(kMsg1.size() - 3), "", kMsg2});
+        hl7::MessageReader reader(source);
+        hl7::StreamItem item;
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg1);
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg2);
+    }
+    SUBCASE("a CR at the end of the bytes ends its segment at a pause; an LF after it is a blank line") {
+        PausingSource source({"MSH|^~\\&|A\r", "", "\nPID|1\r", "", kMsg2});
+        hl7::MessageReader reader(source);
+        hl7::StreamItem item;
+        REQUIRE(reader.next(item));
+        CHECK(item.text == "MSH|^~\\&|A\r");
+        REQUIRE(reader.next(item));
+        CHECK(item.junk);  // PID|1 alone is not a message
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg2);
+    }
+    SUBCASE("a frame is not cut by a pause") {
+        PausingSource source({"\x0b" + kMsg1, "", "\x1c\r"});
+        hl7::MessageReader reader(source);
+        hl7::StreamItem item;
+        REQUIRE(reader.next(item));
+        CHECK(item.text == kMsg1);
+        CHECK(item.framed);
+        CHECK_FALSE(reader.next(item));
+    }
+}

@@ -36,6 +36,7 @@ public:
     // run of text, JSON object) is skipped with its position. Call before parse().
     void add_max_message_size();
     std::size_t max_message_size() const { return max_message_size_; }
+    int idle_flush_ms() const { return idle_flush_ms_; }
 
     // Completion scripts generated from the option definitions: "bash", "zsh" or "fish".
     std::string completion_script(const std::string& shell) const;
@@ -49,6 +50,7 @@ private:
     std::string completion_shell_;
     std::string max_message_size_text_;
     std::size_t max_message_size_ = std::size_t(64) << 20;
+    int idle_flush_ms_ = 100;
     std::map<const CLI::Option*, std::vector<std::string>> choices_;
     std::map<const CLI::Option*, std::vector<std::string>> suggestions_;
     std::vector<const CLI::Option*> files_;

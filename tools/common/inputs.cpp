@@ -2,6 +2,7 @@
 #include "common/inputs.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,17 +19,39 @@ namespace {
 
 // Before every read that may block it flushes the tool's output, so records never wait in a
 // buffer while the tool waits for input (pipelines do not stall).
+// Flushes what is written before each read, so a pipeline never waits on our buffer; on a pipe,
+// terminal or socket, says once that the input has been idle for `idle_ms` (the reader then
+// completes a plain-ER7 message that has ended), and then waits as long as it takes.
 class FlushingSource final : public ByteSource {
 public:
-    FlushingSource(int fd, Output& output) : fd_source_(fd), output_(output) {}
+    FlushingSource(int fd, Output& output, int idle_ms) : fd_(fd), fd_source_(fd), output_(output), idle_ms_(idle_ms) {
+        struct stat st;
+        if (idle_ms_ > 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) idle_ms_ = 0;  // files never pause
+    }
     ReadResult read(char* buffer, std::size_t capacity) override {
         output_.flush();
+        if (idle_ms_ > 0 && !said_idle_) {
+            pollfd p{fd_, POLLIN, 0};
+            int n;
+            do n = ::poll(&p, 1, idle_ms_);
+            while (n < 0 && errno == EINTR);
+            if (n == 0) {
+                said_idle_ = true;
+                ReadResult idle;
+                idle.idle = true;
+                return idle;
+            }
+        }
+        said_idle_ = false;
         return fd_source_.read(buffer, capacity);
     }
 
 private:
+    int fd_;
     FdSource fd_source_;
     Output& output_;
+    int idle_ms_;
+    bool said_idle_ = false;
 };
 
 }  // namespace
@@ -124,7 +147,7 @@ void InputLoop::run(const std::vector<std::string>& files, const std::function<v
 }
 
 void InputLoop::run_one(std::string_view name, int fd, const std::function<void(MessageContext&)>& on_message) {
-    FlushingSource source(fd, output_);
+    FlushingSource source(fd, output_, idle_ms_);
     MessageStream stream(source, reader_options_);
     reporter_.begin_file(name);
     bool first = true;

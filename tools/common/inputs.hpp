@@ -41,6 +41,9 @@ public:
     // Text that is not a message is wanted as it is (hl7parse --keep-unparsed): a note rather than
     // an error, not counted as unparseable; the on_unparseable handler still gets it.
     void set_text_passes_through(bool on) { text_passes_through_ = on; }
+    // On a pipe, terminal or socket: complete a plain-ER7 message after this many milliseconds
+    // without input following a segment end (0: wait for the next message or the end).
+    void set_idle_flush(int ms) { idle_ms_ = ms; }
 
     std::uint64_t messages() const { return messages_; }
     std::uint64_t unparseable() const { return unparseable_; }
@@ -58,6 +61,7 @@ private:
     Reporter& reporter_;
     ReaderOptions reader_options_;
     bool text_passes_through_ = false;
+    int idle_ms_ = 100;
     Output& output_;
     std::uint64_t messages_ = 0;
     std::uint64_t unparseable_ = 0;

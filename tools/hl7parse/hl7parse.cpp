@@ -1,6 +1,7 @@
 // hl7parse: reads HL7 v2 (ER7, MLLP, batches, or its own NDJSON) and writes JSON, ER7, fields,
 // a tree or a summary.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
@@ -53,7 +54,8 @@ int main(int argc, char** argv) {
     CLI::App& app = cli.app();
     cli.file(app.add_option("files", o.files, "Input files; '-' or none reads standard input")->type_name("FILE"));
     auto* to = cli.choices(app.add_option("--to", o.to, "Output form: json (NDJSON, default) or er7"), {"json", "er7"});
-    cli.choices(app.add_option("--segment-end", o.segment_end, "Segment terminator for --to er7 (default cr; keep = as read)"),
+    auto* segment_end = cli.choices(
+        app.add_option("--segment-end", o.segment_end, "Segment terminator for --to er7 (default cr, lf on a terminal)"),
                 {"cr", "lf", "crlf", "keep"});
     auto* pretty = app.add_flag("--pretty", o.pretty, "Indented JSON, coloured on a terminal");
     cli.choices(app.add_option("--color", o.color, "Colour for --pretty: auto (default), always, never"),
@@ -145,6 +147,8 @@ int main(int argc, char** argv) {
     bool color = o.pretty && cli::use_color(o.color, 1);
     WriterOptions writer_options;
     writer_options.form = o.flat ? OutputForm::flat_json : json_out ? OutputForm::json : OutputForm::er7;
+    // CR-only lines overwrite each other on a screen: on a terminal, LF unless asked (as ls adapts).
+    if (segment_end->count() == 0 && ::isatty(1) == 1) o.segment_end = "lf";
     writer_options.segment_end = segment_end_style(o.segment_end);
     writer_options.json = json_options;
     MessageWriter writer(writer_options);
@@ -152,6 +156,7 @@ int main(int argc, char** argv) {
     cli::Output output;
     cli::InputLoop loop(reporter, output);
     loop.set_reader_options(ReaderOptions{.max_message_size = cli.max_message_size()});
+    loop.set_idle_flush(cli.idle_flush_ms());
     cli::MessageSummary summary;
     Diagnostics found;
     std::string record;

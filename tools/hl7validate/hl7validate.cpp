@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     cli::Output output;
     cli::InputLoop loop(reporter, output);
     loop.set_reader_options(ReaderOptions{.max_message_size = cli.max_message_size()});
+    loop.set_idle_flush(cli.idle_flush_ms());
     auto writer = cli::make_report_writer(format, reporter.show_values());
     std::vector<Finding> findings;
     std::uint64_t checked = 0, invalid = 0, warnings = 0, reported_errors = 0, acks = 0;

@@ -25,8 +25,11 @@
 namespace hl7 {
 
 struct ReadResult {
-    std::size_t size = 0;  // 0 with error 0: end of input
+    std::size_t size = 0;  // 0 with error 0: end of input (unless idle)
     int error = 0;         // an errno value
+    // No bytes yet, and none came for a while (a live pipe or socket): not the end. A message in
+    // plain ER7 that ends at a segment end is then complete (`tail -f feed.log | hl7parse`).
+    bool idle = false;
 };
 
 // Where bytes come from. The library reads only through this.
@@ -159,6 +162,7 @@ private:
             frame_end,
             frame_too_large,  // the open frame just went past the limit
             skipped,          // a run of bytes between frames
+            idle,             // the source has been idle at a line boundary
             end,
         };
         Type type = Type::end;
@@ -172,7 +176,7 @@ private:
     // What the bytes being split into lines are: plain ER7 (outside frames, before the first),
     // a frame's message, or bytes between frames (only counted).
     enum class Region : std::uint8_t { plain, frame, between };
-    enum class Advance : std::uint8_t { more, end, long_line };
+    enum class Advance : std::uint8_t { more, end, long_line, idle };
 
     void next_unit(Unit& unit);
     bool find_line(Line& line);
@@ -199,6 +203,9 @@ private:
     std::size_t size_ = 0;       // valid bytes in data_
     std::uint64_t base_ = 0;     // stream offset of data_[0]
     bool eof_ = false;           // the source has no more bytes
+    bool idle_ = false;          // the last read said the source is idle
+    bool idle_close_ = false;    // while idle, a CR at the end of the bytes ends its line
+    bool idle_pending_ = false;  // idle: to be told to next() once at a line boundary
     bool finished_ = false;      // and the scanner has said all it had to say
     bool long_line_ = false;     // fill() found the line being read longer than the limit
     std::optional<Diagnostic> error_;
