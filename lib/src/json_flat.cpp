@@ -34,6 +34,7 @@ struct FlatWriter {
     const Delimiters& d;
     Charset charset;
     std::array<std::uint8_t, 256> classes{};
+    std::array<bool, 256> plain{};  // bytes a value can be copied with: no escape, no JSON escaping
     std::string key;     // "PID[2]-5[1].1.2", rebuilt from key_base as indices change
     std::string value;   // decoded text, reused
     std::size_t key_base = 0;
@@ -47,6 +48,9 @@ struct FlatWriter {
         set(d.repetition, kRepetition);
         set(d.component, kComponent);
         set(d.subcomponent, kSubcomponent);
+        for (int b = 0x20; b < 0x80; ++b) plain[static_cast<std::size_t>(b)] = true;
+        plain['"'] = plain['\\'] = false;
+        if (d.escape != 0) plain[static_cast<unsigned char>(d.escape)] = false;
     }
 
     void open_key() {
@@ -65,7 +69,11 @@ struct FlatWriter {
             return;
         }
         out.push_back('"');
-        if (!needs_decoding(raw, d)) {
+        bool copy = true;
+        for (char c : raw) copy = copy && plain[static_cast<unsigned char>(c)];
+        if (copy) {  // most values: one scan, one copy
+            out.append(raw);
+        } else if (!needs_decoding(raw, d)) {
             append_json_string_body(out, raw);
         } else {
             value.clear();
@@ -173,7 +181,7 @@ struct FlatWriter {
 void write_flat_json(std::string& out, const Message& message, const JsonWriteOptions& options,
                      Diagnostics* diagnostics) {
     const Delimiters& d = message.delimiters();
-    FlatWriter writer{out, d, detail::charset_for(message, options, diagnostics), {}, {}, {}, 0, true};
+    FlatWriter writer{out, d, detail::charset_for(message, options, diagnostics), {}, {}, {}, {}, 0, true};
     writer.prepare();
     std::vector<std::pair<std::string_view, int>> seen;
     std::string seg_key;
