@@ -296,6 +296,7 @@ private:
         }
         auto f = parse_filter(filter);
         if (!f) fail(node, fmt::format("when '{}': {}", text, f.error().text));
+        if (!f->pseudo.empty()) fail(node, fmt::format("when '{}': a condition names a path, not {}", text, f->pseudo));
         c.filter = std::move(*f);
         return c;
     }

@@ -144,9 +144,13 @@ Result<Filter> parse_filter(std::string_view text, bool ignore_case) {
     } else if (negated_presence) {
         f.op = Filter::Op::absent;
     }
-    auto path = parse_path(path_text);
-    if (!path) return bad(path.error().text);
-    f.path = *path;
+    if (!path_text.empty() && path_text.front() == '@') {
+        f.pseudo = std::string(path_text);
+    } else {
+        auto path = parse_path(path_text);
+        if (!path) return bad(path.error().text);
+        f.path = *path;
+    }
     if (f.op == Filter::Op::matches || f.op == Filter::Op::not_matches) {
         auto flags = std::regex::ECMAScript;
         if (f.ignore_case) flags |= std::regex::icase;
@@ -204,6 +208,10 @@ void extract_values(const Message& message, const Path& path, Charset charset, s
 bool filter_matches(const Message& message, const Filter& f, Charset charset) {
     std::vector<std::string> values;
     decoded_values(message, f.path, charset, values, false);
+    return filter_matches_values(f, values);
+}
+
+bool filter_matches_values(const Filter& f, const std::vector<std::string>& values) {
     auto any = [&](auto&& holds) {
         for (const auto& v : values)
             if (holds(v)) return true;

@@ -302,3 +302,16 @@ TEST_CASE("--each: one row per segment, other segments read near it") {
     hl7::cli::extract_rows_each(*parsed, "NTE", columns({"OBX-3"}), kOrigin, Charset::utf8, ",", none);
     CHECK(none.empty());
 }
+
+TEST_CASE("filters on pseudo-fields: the subject is kept for the caller") {
+    auto f = hl7::parse_filter("@length>1000");
+    REQUIRE(f.ok());
+    CHECK(f->pseudo == "@length");
+    CHECK(f->op == Filter::Op::greater);
+    CHECK(hl7::filter_matches_values(*f, {"4039"}));
+    CHECK_FALSE(hl7::filter_matches_values(*f, {"942"}));
+    auto type = hl7::parse_filter("@type~^ORU");
+    REQUIRE(type.ok());
+    CHECK(hl7::filter_matches_values(*type, {"ORU^R01^ORU_R01"}));
+    CHECK_FALSE(hl7::filter_matches_values(*type, {"ADT^A01"}));
+}

@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
     for (const auto& f : o.filters) {
         auto parsed = parse_filter(f, o.ignore_case);
         if (!parsed) return cli.usage_error(parsed.error().text);
+        if (!parsed->pseudo.empty() && !cli::parse_pseudo_field(parsed->pseudo))
+            return cli.usage_error(fmt::format("bad filter '{}': unknown pseudo-field '{}' (known: {})", f, parsed->pseudo,
+                                               cli::kPseudoFieldNames));
         filters.push_back(*parsed);
     }
     bool color = o.pretty && cli::use_color(o.color, 1);
@@ -179,8 +182,13 @@ int main(int argc, char** argv) {
     loop.run(o.files, [&](cli::MessageContext& m) {
         Charset charset = json_options.charset.value_or(m.message ? declared_charset(*m.message).charset : Charset::ascii);
         if (m.message) {
-            for (const Filter& f : filters)
-                if (!filter_matches(*m.message, f, charset)) return;
+            for (const Filter& f : filters) {
+                bool holds = f.pseudo.empty()
+                                 ? filter_matches(*m.message, f, charset)
+                                 : filter_matches_values(f, {cli::pseudo_value(*cli::parse_pseudo_field(f.pseudo),
+                                                                               *m.message, origin_of(m))});
+                if (!holds) return;
+            }
         } else if (!filters.empty() || o.count || !paths.empty() || o.tree || o.flat) {
             return;  // batch lines alone carry no fields
         }
