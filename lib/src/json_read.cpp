@@ -217,10 +217,15 @@ Result<JsonMessage> message_from_json(std::string_view text) {
     if (doc.contains("charset") && doc["charset"].is_string()) {
         if (auto c = charset_from_name(doc["charset"].get<std::string>())) charset = *c;
     } else if (!segments.empty() && segments[0].is_object() && segments[0].contains("fields")) {
+        // As the writer reads MSH-18 (header.hpp): the first subcomponent of the first component of
+        // the first repetition; an unknown name is UTF-8 (found by fuzz_message: "88596^GHH").
         const json& f = segments[0]["fields"];
         if (f.is_array() && f.size() > 18) {
-            if (auto name = JsonToEr7::literal(f[18]); name) {
-                if (auto c = charset_from_name(*name)) charset = *c;
+            const json* p = &f[18];
+            for (int depth = 0; depth < 3 && p->is_array() && !p->empty(); ++depth) p = &(*p)[0];
+            if (p->is_string() && !p->get_ref<const std::string&>().empty()) {
+                auto c = charset_from_name(p->get_ref<const std::string&>());
+                charset = c ? *c : Charset::utf8;
             }
         }
     }

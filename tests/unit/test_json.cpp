@@ -611,3 +611,17 @@ TEST_CASE("message_from_json: hl7json 1 and 2 read null differently") {
     REQUIRE(none.ok());
     CHECK(none->er7 == v2->er7);  // no version: the current one
 }
+
+// Found by fuzz_message: MSH-18 with a second component ("88596^GHH") was read by the writer as
+// 8859/6 and by the reader as ASCII, so a byte from 0x80 came back as UTF-8.
+TEST_CASE("message_from_json: MSH-18 is read as the writer reads it") {
+    for (std::string msh18 : {"88596^GHH", "8859/1", "UNKNOWN-SET", "8859/1&x"}) {
+        CAPTURE(msh18);
+        const std::string er7 = "MSH|^~\\&|A\xE1" "B|||||||1|P|2.5||||||" + msh18 + "\rPID|1|||M\xDC" "LLER\r";
+        Message m = parse(er7);
+        auto back = hl7::message_from_json(to_json(m));
+        REQUIRE(back.ok());
+        Message again = parse(back->er7);
+        CHECK(to_json(again) == to_json(m));
+    }
+}
