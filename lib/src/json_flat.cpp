@@ -18,13 +18,8 @@ using detail::append_json_string_body;
 enum : std::uint8_t { kText = 0, kField, kRepetition, kComponent, kSubcomponent };
 
 void append_number(std::string& out, unsigned n) {
-    char buffer[12];
-    char* p = buffer + sizeof buffer;
-    do {
-        *--p = static_cast<char>('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
-    out.append(p, static_cast<std::size_t>(buffer + sizeof buffer - p));
+    fmt::format_int digits(n);
+    out.append(digits.data(), digits.size());
 }
 
 // One pass over each segment: the delimiters found in order give every leaf its key, so the cost

@@ -175,17 +175,24 @@ struct JsonToEr7 {
     }
 };
 
-}  // namespace
-
-Result<std::vector<std::string>> json_array_elements(std::string_view text) {
-    json doc;
+// nlohmann's parse with its exceptions turned into results.
+Result<json> parse_document(std::string_view text) {
     try {
-        doc = json::parse(text);
+        return json::parse(text);
     } catch (const json::parse_error& e) {
         return make_error("bad-json", fmt::format("not valid JSON (byte {})", e.byte));
     } catch (const json::exception&) {
+        // Valid syntax that nlohmann cannot hold: a number beyond a double (found by fuzz_json).
         return make_error("bad-json", "not valid JSON (a number out of range)");
     }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> json_array_elements(std::string_view text) {
+    auto parsed = parse_document(text);
+    if (!parsed) return parsed.error();
+    const json& doc = *parsed;
     if (!doc.is_array()) return make_error("bad-json", "expected a JSON array");
     std::vector<std::string> out;
     out.reserve(doc.size());
@@ -195,15 +202,9 @@ Result<std::vector<std::string>> json_array_elements(std::string_view text) {
 }
 
 Result<JsonMessage> message_from_json(std::string_view text) {
-    json doc;
-    try {
-        doc = json::parse(text);
-    } catch (const json::parse_error& e) {
-        return make_error("bad-json", fmt::format("not valid JSON (byte {})", e.byte));
-    } catch (const json::exception&) {
-        // Valid syntax that nlohmann cannot hold: a number beyond a double (found by fuzz_json).
-        return make_error("bad-json", "not valid JSON (a number out of range)");
-    }
+    auto parsed = parse_document(text);
+    if (!parsed) return parsed.error();
+    json& doc = *parsed;
     if (!doc.is_object()) return make_error("bad-json", "expected a JSON object");
     if (doc.contains("hl7json") && doc["hl7json"] != 1 && doc["hl7json"] != kJsonFormVersion)
         return make_error("bad-json", fmt::format("unsupported hl7json version {}", doc["hl7json"].dump()));

@@ -32,14 +32,8 @@ void append_display(std::string& out, std::string_view raw, const Delimiters& d,
 }
 
 void append_number(std::string& out, int n) {
-    char buffer[12];
-    char* p = buffer + sizeof buffer;
-    unsigned v = static_cast<unsigned>(n);
-    do {
-        *--p = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    out.append(p, static_cast<std::size_t>(buffer + sizeof buffer - p));
+    fmt::format_int digits(n);
+    out.append(digits.data(), digits.size());
 }
 
 // "  LABEL        " : the label padded to 12 columns, then a space, as fmt's {:<12} did.
