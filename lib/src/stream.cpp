@@ -238,7 +238,7 @@ bool MessageReader::find_line(Line& line) {
     line.content_end = pos_ + static_cast<std::uint64_t>(t - begin);
     line.end = pos_ + static_cast<std::uint64_t>(after - begin);
     line.kind = kind;
-    if (kind == LineEnd::cr || kind == LineEnd::lf || kind == LineEnd::crlf) ++line_no_;
+    if (kind == LineEnd::lf || kind == LineEnd::crlf) ++line_no_;  // as less and wc -l count
     pos_ = line.end;
     line_scanned_ = 0;
     return true;
@@ -272,17 +272,13 @@ void MessageReader::drop_long_line() {
     line_scanned_ = 0;
 }
 
-// Between frames the bytes are only counted: line numbers go on across them (a CRLF is one end).
+// Between frames the bytes are only counted: line numbers go on across them.
 void MessageReader::count_lines(std::uint64_t from, std::uint64_t to) {
     const char* p = data_.data() + (from - base_);
     const char* end = data_.data() + (to - base_);
-    while (p < end) {
-        const char* t = detail::find_either(p, end, '\r', '\n');
-        if (t != p) prev_cr_ = false;
-        if (t == end) break;
-        if (!(*t == '\n' && prev_cr_)) ++line_no_;
-        prev_cr_ = *t == '\r';
-        p = t + 1;
+    while (const void* t = std::memchr(p, '\n', static_cast<std::size_t>(end - p))) {
+        ++line_no_;
+        p = static_cast<const char*>(t) + 1;
     }
 }
 
@@ -317,7 +313,6 @@ void MessageReader::next_unit(Unit& unit) {
                     saw_frame_ = true;
                     region_ = Region::frame;
                     frame_dropped_ = false;
-                    prev_cr_ = false;
                     pos_ = region_end_ = t.offset + 1;
                     unit.type = Unit::Type::frame_begin;
                     return;
@@ -326,12 +321,9 @@ void MessageReader::next_unit(Unit& unit) {
                     if (frame_dropped_) count_lines(region_end_, t.offset + t.size);
                     region_ = Region::between;
                     pos_ = region_end_ = t.offset + t.size + (t.end == FrameEnd::complete ? 1 : 0);
-                    prev_cr_ = false;
                     unit.type = Unit::Type::frame_end;
                     return;
-                case MllpToken::Kind::trailer:  // the CR after an end block ends a line too
-                    ++line_no_;
-                    prev_cr_ = true;
+                case MllpToken::Kind::trailer:  // the CR after an end block: not a line end to less either
                     pos_ = region_end_ = t.offset + 1;
                     continue;
                 case MllpToken::Kind::skipped:

@@ -64,7 +64,7 @@ TEST_CASE("MessageStream: the form is decided by the first byte that is not blan
         CHECK(rows == std::vector<Entry>{{kA, "", 1, 4, 2, true}});
         rows = entries_of("\r\n" + kA + kB, max_read, &form);
         CHECK(form == hl7::InputForm::er7);
-        CHECK(rows == std::vector<Entry>{{kA, "", 1, 2, 2, false}, {kB, "", 2, 2 + kA.size(), 3, false}});
+        CHECK(rows == std::vector<Entry>{{kA, "", 1, 2, 2, false}, {kB, "", 2, 2 + kA.size(), 2, false}});
         rows = entries_of("\xEF\xBB", max_read, &form);  // part of a BOM, then nothing
         CHECK(form == hl7::InputForm::er7);
         CHECK(rows.size() == 1);  // junk
@@ -88,7 +88,7 @@ TEST_CASE("MessageStream: one bad NDJSON line does not lose the rest") {
 
 TEST_CASE("MessageStream: problems, notes and the JSON source") {
     SUBCASE("ER7: junk, unusable delimiters, and parse notes placed in the stream") {
-        const std::string data = "PID|1\r" + kA + "MSH|&&&&|X\r";
+        const std::string data = "PID|1\n" + kA + "\nMSH|&&&&|X\r";  // lines 1, 2 and 3
         hl7::StringSource source(data);
         hl7::MessageStream stream(source);
         REQUIRE(stream.next());
@@ -99,11 +99,11 @@ TEST_CASE("MessageStream: problems, notes and the JSON source") {
         REQUIRE(stream.next());
         CHECK(stream.problem() == nullptr);
         REQUIRE(stream.message() != nullptr);
-        CHECK(stream.message()->original_text() == kA);
+        CHECK(stream.message()->original_text() == kA + "\n");  // with its CRLF
         REQUIRE(stream.next());
         REQUIRE(stream.problem() != nullptr);
         CHECK(stream.problem()->where.has_offset);
-        CHECK(stream.problem()->where.byte_offset == 6 + kA.size());
+        CHECK(stream.problem()->where.byte_offset == 6 + kA.size() + 1);
         CHECK(stream.problem()->where.line == 3);
         CHECK_FALSE(stream.next());
     }

@@ -1,6 +1,7 @@
 // Tests of MessageReader: splitting byte streams into messages, MLLP frames, batches, junk, positions.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ const std::string kMsg1 = "MSH|^~\\&|SND|FAC|RCV|RF|20240101120000||ADT^A01|MSG1
 const std::string kMsg2 =
     "MSH|^~\\&|SND|FAC|RCV|RF|20240101120100||ORU^R01|MSG2|P|2.5\rPID|1||222\rOBX|1|NM|GLU||5\r";
 const std::string kMsg3 = "MSH|^~\\&|SND|FAC|RCV|RF|20240101120200||ADT^A08|MSG3|P|2.5\rPID|1||333\r";
+
+// The same text with LF segment ends: line numbers count LFs only, as less and wc -l do.
+std::string lf(std::string text) {
+    std::replace(text.begin(), text.end(), '\r', '\n');
+    return text;
+}
 
 #define FOR_EACH_CONFIG for (const auto& config : read_configs())
 #define CONFIG_INFO INFO("max_read=", config.max_read, " read_size=", config.read_size)
@@ -69,11 +76,22 @@ TEST_CASE("stream: several messages back to back, offsets, lines and indexes") {
         CHECK(r.items[0].offset == 0);
         CHECK(r.items[1].offset == kMsg1.size());
         CHECK(r.items[2].offset == kMsg1.size() + kMsg2.size());
-        // kMsg1 has 2 segments, kMsg2 has 3: lines 1-2, 3-5, 6-7.
+        // A CR alone ends no line (less shows a CR file as one line).
         CHECK(r.items[0].line == 1);
-        CHECK(r.items[1].line == 3);
-        CHECK(r.items[2].line == 6);
+        CHECK(r.items[1].line == 1);
+        CHECK(r.items[2].line == 1);
         for (const auto& it : r.items) CHECK(it.notes.empty());
+        // kMsg1 has 2 segments, kMsg2 has 3: with LF ends, lines 1-2, 3-5, 6-7; CRLF alike.
+        for (const std::string& end : {std::string("\n"), std::string("\r\n")}) {
+            std::string ended = input;
+            for (std::size_t at = 0; (at = ended.find('\r', at)) != std::string::npos; at += end.size())
+                ended.replace(at, 1, end);
+            r = read_with(ended, config);
+            REQUIRE(r.items.size() == 3);
+            CHECK(r.items[0].line == 1);
+            CHECK(r.items[1].line == 3);
+            CHECK(r.items[2].line == 6);
+        }
     }
 }
 
@@ -85,7 +103,7 @@ TEST_CASE("stream: last message without a final terminator") {
         REQUIRE(r.items.size() == 2);
         CHECK(r.items[0].text == kMsg1);
         CHECK(r.items[1].text == "MSH|^~\\&|A|B\rPID|9");
-        CHECK(r.items[1].line == 3);
+        CHECK(r.items[1].line == 1);
     }
 }
 
@@ -126,7 +144,7 @@ TEST_CASE("stream: LF, CRLF and mixed segment ends") {
             CHECK(r.items[0].text == a);
             CHECK(r.items[1].text == b);
             CHECK(r.items[1].offset == a.size());
-            CHECK(r.items[1].line == 4);
+            CHECK(r.items[1].line == 3);  // a's LF and CRLF end lines, its CR does not
         }
     }
 }
@@ -188,8 +206,9 @@ TEST_CASE("stream: MLLP frames") {
             CHECK(r.items[1].notes.empty());
         }
     }
-    SUBCASE("line numbers count the CR or CRLF after the end block") {
-        // <VT>MSH / PID / <FS> / <VT>MSH ...: the second message starts on line 4.
+    SUBCASE("line numbers count the LF after the end block, not the CR") {
+        // <VT>MSH / PID / <FS> / <VT>MSH ...: with CRLF after each end block, the second message
+        // starts on line 2; with CR alone, everything is on line 1.
         for (std::string after : {std::string("\r"), std::string("\r\n")}) {
             const std::string input = "\x0b" + kMsg1 + "\x1c" + after + "\x0b" + kMsg2 + "\x1c" + after + "\x0b" +
                                       kMsg3 + "\x1c" + after;
@@ -198,9 +217,10 @@ TEST_CASE("stream: MLLP frames") {
                 INFO("after end block: ", after.size(), " bytes");
                 auto r = read_with(input, config);
                 REQUIRE(r.items.size() == 3);
+                std::uint64_t per_frame = after.size() == 2 ? 1 : 0;
                 CHECK(r.items[0].line == 1);
-                CHECK(r.items[1].line == 4);
-                CHECK(r.items[2].line == 8);
+                CHECK(r.items[1].line == 1 + per_frame);
+                CHECK(r.items[2].line == 1 + 2 * per_frame);
                 CHECK(r.items[1].text == kMsg2);
                 CHECK(r.items[2].offset ==
                       1 + kMsg1.size() + 1 + after.size() + 1 + kMsg2.size() + 1 + after.size() + 1);
@@ -211,7 +231,7 @@ TEST_CASE("stream: MLLP frames") {
         const std::string bare = "\x0b" + kMsg1 + "\x1c" + "\x0b" + kMsg2 + "\x1c";
         FOR_EACH_CONFIG {
             CONFIG_INFO;
-            auto r = read_with(bare, config);
+            auto r = read_with(lf(bare), config);
             REQUIRE(r.items.size() == 2);
             CHECK(r.items[1].line == 3);
         }
@@ -224,7 +244,7 @@ TEST_CASE("stream: MLLP frames") {
             REQUIRE(r.items.size() == 2);
             CHECK(r.items[0].text == "MSH|^~\\&|A\rPID|1");
             CHECK(r.items[1].text == kMsg2);
-            CHECK(r.items[1].line == 3);
+            CHECK(r.items[1].line == 1);
         }
     }
     SUBCASE("an end block outside a frame is reported") {
@@ -346,7 +366,7 @@ TEST_CASE("stream: before the first frame, a start block ends the plain text lik
         CHECK(r.items[0].notes.empty());
         CHECK(r.items[1].text == kMsg2);
         CHECK(r.items[1].framed);
-        CHECK(r.items[1].line == 2);
+        CHECK(r.items[1].line == 1);
         CHECK(r.items[1].notes.empty());
         r = read_with("junk\x0b" + kMsg2 + "\x1c\r", config);
         REQUIRE(r.items.size() == 2);
@@ -400,7 +420,7 @@ TEST_CASE("stream: FHS/BHS batches") {
             CHECK(r.items[2].header.empty());
             CHECK(r.items[2].trailer == std::vector<std::string>{"BTS|3", "FTS|1"});
             CHECK(r.items[0].offset == fhs.size() + 1 + bhs.size() + 1);
-            CHECK(r.items[0].line == 3);
+            CHECK(r.items[0].line == 1);
             CHECK(r.items[0].index == 1);
             CHECK(r.items[2].index == 3);
         }
@@ -535,7 +555,7 @@ TEST_CASE("stream: text without MSH is a junk item") {
         CHECK(r.items[1].text == kMsg1);
         CHECK(r.items[1].index == 2);
         CHECK(r.items[1].offset == junk.size());
-        CHECK(r.items[1].line == 3);
+        CHECK(r.items[1].line == 1);
     }
 }
 
@@ -566,8 +586,8 @@ TEST_CASE("stream: many messages with a 4096-byte read size all come through") {
     std::string input;
     std::vector<std::string> messages;
     for (int i = 1; i <= 2000; ++i) {
-        std::string m = "MSH|^~\\&|SND|FAC|RCV|RF|20240101||ADT^A01|C" + std::to_string(i) + "|P|2.5\rPID|1||" +
-                         std::to_string(i * 7) + "^^^H^MR||DOE^JANE\rPV1|1|I\r";
+        std::string m = "MSH|^~\\&|SND|FAC|RCV|RF|20240101||ADT^A01|C" + std::to_string(i) + "|P|2.5\nPID|1||" +
+                         std::to_string(i * 7) + "^^^H^MR||DOE^JANE\nPV1|1|I\n";
         messages.push_back(m);
         input += m;
     }
@@ -599,9 +619,9 @@ TEST_CASE("stream: many messages with a 4096-byte read size all come through") {
 }
 
 TEST_CASE("stream: a message larger than max_message_size is skipped with an item saying so, and reading goes on") {
-    std::string big = "MSH|^~\\&|A\r";
-    for (int i = 0; i < 100; ++i) big += "OBX|" + std::to_string(i) + "|ST|X||VALUE\r";
-    const std::string input = kMsg1 + big + kMsg2;
+    std::string big = "MSH|^~\\&|A\n";  // LF ends, so that the lines skipped are counted
+    for (int i = 0; i < 100; ++i) big += "OBX|" + std::to_string(i) + "|ST|X||VALUE\n";
+    const std::string input = lf(kMsg1) + big + lf(kMsg2);
     for (std::size_t max_read : {std::size_t(1), std::size_t(7), std::size_t(SIZE_MAX)}) {
         for (std::size_t read_size : {std::size_t(16), std::size_t(4096)}) {
             INFO("max_read=", max_read, " read_size=", read_size);
@@ -611,14 +631,14 @@ TEST_CASE("stream: a message larger than max_message_size is skipped with an ite
             auto r = testutil::read_all(input, max_read, options);
             CHECK_FALSE(r.error.has_value());
             REQUIRE(r.items.size() == 3);
-            CHECK(r.items[0].text == kMsg1);
+            CHECK(r.items[0].text == lf(kMsg1));
             CHECK(r.items[1].text.empty());
             CHECK_FALSE(r.items[1].has_message());
             CHECK(r.items[1].oversized == big.size());
-            CHECK(r.items[1].offset == kMsg1.size());
+            CHECK(r.items[1].offset == lf(kMsg1).size());
             CHECK(r.items[1].line == 3);
             CHECK(r.items[1].index == 2);
-            CHECK(r.items[2].text == kMsg2);
+            CHECK(r.items[2].text == lf(kMsg2));
             CHECK(r.items[2].index == 3);
             CHECK(r.items[2].line == 3 + 101);
             CHECK(r.bytes_read == input.size());
@@ -632,7 +652,7 @@ TEST_CASE("stream: oversized text in all its forms") {
     options.max_message_size = 100;
     const std::string huge_line(500, 'x');
     SUBCASE("one line larger than the limit, without an end, in a message") {
-        const std::string big = "MSH|^~\\&|A\rOBX|1|ED|||" + huge_line + "\r";
+        const std::string big = "MSH|^~\\&|A\nOBX|1|ED|||" + huge_line + "\n";
         for (std::size_t max_read : {std::size_t(1), std::size_t(5), std::size_t(SIZE_MAX)}) {
             auto r = testutil::read_all(big + kMsg3 + kMsg1, max_read, options);
             REQUIRE(r.items.size() == 3);
@@ -676,19 +696,19 @@ TEST_CASE("stream: oversized text in all its forms") {
         CHECK(r.items[2].text == kMsg1);
     }
     SUBCASE("an MLLP frame larger than the limit") {
-        const std::string frame_text = "MSH|^~\\&|B\r" + huge_line + "\r";
-        const std::string first = "\x0b" + kMsg3 + "\x1c\r";
-        const std::string input = first + "\x0b" + frame_text + "\x1c\r" + "\x0b" + kMsg2 + "\x1c\r";
+        const std::string frame_text = "MSH|^~\\&|B\n" + huge_line + "\n";
+        const std::string first = "\x0b" + lf(kMsg3) + "\x1c\r\n";
+        const std::string input = first + "\x0b" + frame_text + "\x1c\r\n" + "\x0b" + kMsg2 + "\x1c\r";
         for (std::size_t max_read : {std::size_t(1), std::size_t(7), std::size_t(SIZE_MAX)}) {
             auto r = testutil::read_all(input, max_read, options);
             REQUIRE(r.items.size() == 3);
-            CHECK(r.items[0].text == kMsg3);
+            CHECK(r.items[0].text == lf(kMsg3));
             CHECK(r.items[1].oversized == frame_text.size());
             CHECK(r.items[1].offset == first.size() + 1);
             CHECK(r.items[1].framed);
             CHECK(r.items[1].line == 4);  // lines of the dropped frame are still counted
             CHECK(r.items[2].text == kMsg2);
-            CHECK(r.items[2].offset == first.size() + 1 + frame_text.size() + 2 + 1);
+            CHECK(r.items[2].offset == first.size() + 1 + frame_text.size() + 3 + 1);
             CHECK(r.items[2].line == 7);
         }
     }

@@ -90,7 +90,7 @@ void describe(const Message& message, const StreamItem& item, const std::vector<
     report.finding_offsets.clear();
     report.finding_lines.clear();
     if (findings.empty()) return;
-    // The line each segment starts on, in one pass: CR, LF and CRLF each end a line.
+    // The line each segment starts on, in one pass, counted as less and editors count: by LFs.
     std::string_view text = message.original_text();
     std::vector<std::uint64_t> segment_lines(message.size(), item.line);
     std::uint64_t line = item.line;
@@ -98,7 +98,7 @@ void describe(const Message& message, const StreamItem& item, const std::vector<
     for (std::size_t s = 0; s < message.size() && !from_json; ++s) {
         std::uint32_t at = message.segment_offset(s);
         for (; k < at && k < text.size(); ++k)
-            if (text[k] == '\n' || (text[k] == '\r' && (k + 1 >= text.size() || text[k + 1] != '\n'))) ++line;
+            if (text[k] == '\n') ++line;
         segment_lines[s] = line;
     }
     for (const Finding& f : findings) {

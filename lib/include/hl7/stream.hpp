@@ -217,8 +217,7 @@ private:
     std::size_t line_scanned_ = 0;  // bytes after pos_ known to hold no line end
     detail::Lookout cr_, lf_, fs_;  // where the next line ends are
     std::optional<MllpToken> boundary_;  // what ends the region at region_end_
-    std::uint64_t line_no_ = 1;     // line number at pos_
-    bool prev_cr_ = false;          // the byte before pos_ was a CR (between frames: a CRLF is one line end)
+    std::uint64_t line_no_ = 1;     // line number at pos_: 1 + the LFs before it (a CR alone ends none)
     std::optional<Unit> unread_;
     std::optional<Line> dropped_;   // the long line being read: its start, first bytes, blankness
 
