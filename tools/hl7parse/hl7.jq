@@ -10,8 +10,12 @@ def component_text: if type == "array" then map(. // "") | join("&") else (. // 
 def repetition_text: if type == "array" then map(component_text) | join("^") else component_text end;
 def field_text: if type == "array" then map(repetition_text) | join("~") else repetition_text end;
 
-# The segments of a message with this ID, in order.
-def segments($id): .segments[] | select(.fields[0] == $id);
+# The segments of a message with this ID, in order. Given a segment object, the segment itself if
+# its ID matches, so that `segments("OBX") | [cell("OBX-3.1"), cell("OBX-5")]` gives one row per OBX.
+def segments($id):
+  if type == "object" and has("segments") then .segments[] | select(.fields[0] == $id)
+  elif type == "object" and (.fields[0]? == $id) then .
+  else empty end;
 
 # The values a path names, as text: "PID-5.1", "OBX[*]-5", "PID-3[*].1", "PID-5.1.2", "MSH-9".
 # A path that stops above a leaf gives its ER7-like text; absent parts give nothing (so use
