@@ -360,6 +360,30 @@ TEST_CASE("write_flat_json: keys and values, empty ones kept so that two flat fo
     CHECK(json::parse(odd)["X\"Y-1[1].1"] == "1");
 }
 
+TEST_CASE("write_flat_json: large indices, output appended after what the buffer holds, control bytes") {
+    // Field 105, repetition 12, component 10, subcomponent 100: the one-, two- and many-digit paths.
+    std::string text = "MSH|^~\\&|A\rZZZ" + std::string(104, '|') + "|" + std::string(11, '~') + "a^^^^^^^^^b" +
+                       std::string(99, '&') + "c\x01\r";
+    auto m = parse(text);
+    std::string out = "kept:";
+    hl7::write_flat_json(out, m, {}, nullptr);
+    REQUIRE(out.substr(0, 5) == "kept:");
+    auto j = json::parse(out.substr(5));
+    CHECK(j["ZZZ-105[12].1"] == "a");
+    CHECK(j["ZZZ-105[12].10.1"] == "b");
+    CHECK(j["ZZZ-105[12].10.100"] == "c\x01");
+    CHECK(j["ZZZ-105[1].1"] == "");
+    CHECK(j["ZZZ-104[1].1"] == "");
+    // A large message grows the buffer many times over.
+    std::string big = "MSH|^~\\&|A\r";
+    for (int i = 0; i < 3000; ++i) big += "OBX|" + std::to_string(i) + "|ST|CODE^Name^LN||value \\E\\ " + std::to_string(i) + "\r";
+    std::string big_out;
+    hl7::write_flat_json(big_out, parse(big), {}, nullptr);
+    auto big_json = json::parse(big_out);
+    CHECK(big_json["OBX[3000]-5[1].1"] == "value \\ 2999");
+    CHECK(big_json.size() == 2 + 1 + 3000 * 7);
+}
+
 TEST_CASE("pretty_json re-parses to the same value, with and without colour") {
     std::vector<std::string> inputs = {
         to_json(parse(kTiny)),

@@ -47,6 +47,21 @@ TEST_CASE("write_tree: one line per non-empty field, repetitions on lines of the
           "  OBX[2]-3     x y\n");
 }
 
+TEST_CASE("write_tree: empty repetitions keep their numbers, large field numbers, tabs and line breaks") {
+    auto m = parse("MSH|^~\\&|A\rZZZ" + std::string(11, '|') + "~~x~\t\\.br\\y" + std::string(100, '|') + "z\r");
+    std::string out;
+    hl7::cli::write_tree(m, hl7::Charset::utf8, out);
+    CHECK(out ==
+          "MSH\n"
+          "  MSH-1        |\n"
+          "  MSH-2        ^~\\&\n"
+          "  MSH-3        A\n"
+          "ZZZ\n"
+          "  ZZZ-11[3]    x\n"
+          "  ZZZ-11[4]     \\.br\\y\n"  // a tab shown as a space; formatting escapes kept
+          "  ZZZ-111      z\n");
+}
+
 TEST_CASE("write_tree: charset and custom delimiters") {
     auto m = parse("MSH#$*!%#A#B\rPID#1####M\xDCLLER$JOS\xC9*X!F!Y\r");
     std::string out;

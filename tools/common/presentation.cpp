@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <vector>
 
 #include "hl7/escape.hpp"
@@ -31,17 +33,24 @@ void append_display(std::string& out, std::string_view raw, const Delimiters& d,
     out.append(scratch);
 }
 
+// Small numbers are the rule in labels (field 5, repetition 2).
 void append_number(std::string& out, int n) {
-    fmt::format_int digits(n);
-    out.append(digits.data(), digits.size());
+    if (n >= 0 && n < 10) {
+        out.push_back(static_cast<char>('0' + n));
+    } else if (n >= 10 && n < 100) {
+        const char two[2] = {static_cast<char>('0' + n / 10), static_cast<char>('0' + n % 10)};
+        out.append(two, 2);
+    } else {
+        fmt::format_int digits(n);
+        out.append(digits.data(), digits.size());
+    }
 }
 
-// "  LABEL        " : the label padded to 12 columns, then a space, as fmt's {:<12} did.
-void append_label(std::string& out, std::string_view segment_key, int field, int repetition) {
+// "  LABEL        " : the label padded to 12 columns, then a space, as fmt's {:<12} did. `prefix`
+// is "  PID-".
+void append_label(std::string& out, std::string_view prefix, int field, int repetition) {
     std::size_t start = out.size();
-    out.append("  ");
-    out.append(segment_key);
-    out.push_back('-');
+    out.append(prefix);
     append_number(out, field);
     if (repetition > 0) {
         out.push_back('[');
@@ -55,11 +64,24 @@ void append_label(std::string& out, std::string_view segment_key, int field, int
 
 }  // namespace
 
-// One pass per segment (the earlier nth_part walk rescanned a field for each repetition).
+// One pass per field, one table lookup per byte: a repetition of printable ASCII without the
+// escape character is shown as it is, without decoding (most values).
 void write_tree(const Message& message, Charset charset, std::string& out) {
     const Delimiters& d = message.delimiters();
+    enum : std::uint8_t { kPlain = 0, kCare, kField, kRepetition };
+    std::array<std::uint8_t, 256> classes{};
+    for (int b = 0; b < 256; ++b) classes[static_cast<std::size_t>(b)] = (b < 0x20 || b >= 0x7F) ? kCare : kPlain;
+    if (d.escape != 0) classes[static_cast<unsigned char>(d.escape)] = kCare;
+    if (d.repetition != 0) classes[static_cast<unsigned char>(d.repetition)] = kRepetition;
+    classes[static_cast<unsigned char>(d.field)] = kField;
+    struct Repetition {
+        const char* begin;
+        const char* end;
+        bool care;
+    };
+    std::vector<Repetition> repetitions;
     std::vector<std::pair<std::string_view, int>> seen;
-    std::string seg, scratch;
+    std::string seg, prefix, scratch;
     for (std::size_t i = 0; i < message.size(); ++i) {
         std::string_view id = message.segment_id(i);
         auto it = std::find_if(seen.begin(), seen.end(), [&](auto& s) { return s.first == id; });
@@ -72,20 +94,23 @@ void write_tree(const Message& message, Charset charset, std::string& out) {
         }
         out.append(seg);
         out.push_back('\n');
+        prefix.assign("  ");
+        prefix.append(seg);
+        prefix.push_back('-');
         std::string_view text = message.segment(i);
         const char* p = text.data();
         const char* end = p + text.size();
         int field = 0;
         if (is_header_segment(text, d.field)) {
             // MSH-1 and MSH-2 as they are: they are the delimiters.
-            append_label(out, seg, 1, 0);
+            append_label(out, prefix, 1, 0);
             out.push_back(d.field);
             out.push_back('\n');
             p += 4;
             const char* e = p;
             while (e < end && *e != d.field) ++e;
             if (e > p) {
-                append_label(out, seg, 2, 0);
+                append_label(out, prefix, 2, 0);
                 out.append(p, static_cast<std::size_t>(e - p));
                 out.push_back('\n');
             }
@@ -97,24 +122,34 @@ void write_tree(const Message& message, Charset charset, std::string& out) {
         while (p < end) {  // at a field separator
             ++p;
             ++field;
-            const char* f_end = p;
-            bool repeats = false;
-            for (; f_end < end && *f_end != d.field; ++f_end)
-                if (*f_end == d.repetition && d.repetition != 0) repeats = true;
-            int repetition = 1;
-            for (const char* r = p;;) {
-                const char* r_end = r;
-                while (r_end < f_end && !(repeats && *r_end == d.repetition)) ++r_end;
-                if (r_end > r) {
-                    append_label(out, seg, field, repeats ? repetition : 0);
-                    append_display(out, std::string_view(r, static_cast<std::size_t>(r_end - r)), d, charset, scratch);
-                    out.push_back('\n');
+            repetitions.clear();
+            Repetition r{p, p, false};
+            for (;; ++r.end) {
+                std::uint8_t k = r.end < end ? classes[static_cast<unsigned char>(*r.end)] : std::uint8_t{kField};
+                if (k == kPlain) continue;
+                if (k == kCare) {
+                    r.care = true;
+                    continue;
                 }
-                if (r_end == f_end) break;
-                r = r_end + 1;
-                ++repetition;
+                repetitions.push_back(r);
+                if (k == kField) break;
+                r = Repetition{r.end + 1, r.end, false};  // the loop steps end past the separator
             }
-            p = f_end;
+            p = repetitions.back().end;
+            bool repeats = repetitions.size() > 1;
+            int repetition = 0;
+            for (const Repetition& rep : repetitions) {
+                ++repetition;
+                if (rep.end == rep.begin) continue;
+                append_label(out, prefix, field, repeats ? repetition : 0);
+                std::string_view raw(rep.begin, static_cast<std::size_t>(rep.end - rep.begin));
+                if (rep.care) {
+                    append_display(out, raw, d, charset, scratch);
+                } else {
+                    out.append(raw);
+                }
+                out.push_back('\n');
+            }
         }
     }
 }
