@@ -180,7 +180,7 @@ Result<json> parse_document(std::string_view text) {
     try {
         return json::parse(text);
     } catch (const json::parse_error& e) {
-        return make_error("bad-json", fmt::format("not valid JSON (byte {})", e.byte));
+        return make_error("bad-json", fmt::format("not valid JSON near byte {} of the object", e.byte));
     } catch (const json::exception&) {
         // Valid syntax that nlohmann cannot hold: a number beyond a double (found by fuzz_json).
         return make_error("bad-json", "not valid JSON (a number out of range)");
