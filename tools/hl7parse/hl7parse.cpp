@@ -179,8 +179,11 @@ int main(int argc, char** argv) {
     cli::SplitFiles split_files(o.split_dir);
     std::uint64_t split_index = 0;
     bool split_failed = false, in_batch = false;
+    const bool uses_charset = !filters.empty() || !paths.empty() || o.tree;  // not the pass-through forms
     loop.run(o.files, [&](cli::MessageContext& m) {
-        Charset charset = json_options.charset.value_or(m.message ? declared_charset(*m.message).charset : Charset::ascii);
+        Charset charset = Charset::ascii;
+        if (uses_charset)
+            charset = json_options.charset.value_or(m.message ? declared_charset(*m.message).charset : Charset::ascii);
         if (m.message) {
             for (const Filter& f : filters) {
                 bool holds = f.pseudo.empty()
