@@ -68,11 +68,19 @@ struct JsonToEr7 {
         return true;
     }
 
-    // The inverse of the writer's literal text: back to the charset, and \Xhh\ of bytes from
-    // 0x80 (which the writer makes only of bytes invalid in the charset) back to those bytes.
+    // The inverse of the writer's literal text: back to the charset, \Xhh\ of bytes from 0x80
+    // (which the writer makes only of bytes invalid in the charset) back to those bytes, and
+    // \X5C\ (which it makes of a backslash followed by X) back to the backslash.
     void append_literal(std::string_view text) {
         std::size_t run = 0;
         for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text.compare(i, 5, "\\X5C\\") == 0) {
+                append_from_utf8(out, text.substr(run, i - run), charset);
+                out.push_back('\\');
+                run = i + 5;
+                i += 4;
+                continue;
+            }
             if (text[i] != '\\' || i + 4 >= text.size() || text[i + 1] != 'X') continue;
             std::size_t close = text.find('\\', i + 2);
             if (close == std::string_view::npos || (close - i) % 2 != 0) continue;

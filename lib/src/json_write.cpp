@@ -192,7 +192,8 @@ struct SegmentWriter {
     }
 
     // JSON text for bytes taken as they are (segment IDs, MSH-1, MSH-2): converted from the
-    // charset like values, but never unescaped; bytes invalid there become \Xhh\.
+    // charset like values, but never unescaped; bytes invalid there become \Xhh\. A backslash
+    // followed by X in the text itself becomes \X5C\, so that no text can read back as bytes.
     void literal_text(std::string_view text) {
         escaped.clear();
         if (is_plain(text)) {
@@ -200,7 +201,13 @@ struct SegmentWriter {
             return;
         }
         scratch.clear();
-        append_as_utf8(scratch, text, charset, '\\');
+        std::size_t run = 0;
+        for (std::size_t at = text.find("\\X"); at != std::string_view::npos; at = text.find("\\X", at + 1)) {
+            append_as_utf8(scratch, text.substr(run, at - run), charset, '\\');
+            scratch.append("\\X5C\\");
+            run = at + 1;
+        }
+        append_as_utf8(scratch, text.substr(run), charset, '\\');
         append_json_string_body(escaped, scratch);
     }
 

@@ -541,6 +541,24 @@ TEST_CASE("JSON round trip: an MSH-like line inside a message keeps its text") {
     CHECK(back->er7 == er7);
 }
 
+// Found by the fuzz_message target: in literal text (a malformed segment ID), an invalid byte
+// followed by the text \XAF\ was written \XD3\\XAF\ and read back as the two bytes D3 AF.
+TEST_CASE("JSON round trip: literal text with \\X in it reads back as the same bytes") {
+    for (std::string id : {std::string("\xD3\\XAF\\"), std::string("\\X5C\\"), std::string("a\\XC3\\b"),
+                           std::string("\\XAB\xD3"), std::string("\\\xD3"), std::string("\\X\\XFF\\\xFF")}) {
+        CAPTURE(id);
+        const std::string er7 = "MSH|^~\\&|A\r" + id + "|1\r";
+        Message m = parse(er7);
+        const std::string json_text = to_json(m);
+        auto back = hl7::message_from_json(json_text);
+        REQUIRE(back.ok());
+        CHECK(back->er7 == er7);
+        CHECK(to_json(parse(back->er7)) == json_text);
+    }
+    // The form of a backslash followed by X.
+    CHECK(to_json(parse("MSH|^~\\&|A\r\\XAF\\|1\r")).find(R"(\\X5C\\XAF\\")") != std::string::npos);
+}
+
 // Found by the fuzz_json target: JSON whose segment IDs ER7 cannot carry is refused, not written
 // as ER7 that reads back as something else.
 TEST_CASE("message_from_json: segment IDs that would not read back are refused") {
