@@ -129,6 +129,8 @@ std::string build_ack(const Message& original, const AckOptions& options) {
     if (!options.text.empty()) ack += fmt::format("{}{}", d.field, escaped(options.text));
     ack += end;
 
+    // Before 2.5 the ACK has one optional ERR segment: every finding is a repetition of its ERR-1.
+    std::string old_err;
     for (const AckFinding& f : options.findings) {
         std::string code = fmt::format("{}{}{}{}HL70357", f.code, d.component, escaped(error_code_text(f.code)),
                                        d.component);
@@ -137,18 +139,23 @@ std::string build_ack(const Message& original, const AckOptions& options) {
             ack += fmt::format("ERR{}{}{}{}{}{}{}{}", d.field, d.field, location_parts(f.location, escaped(f.location.segment), d.component),
                                d.field, code, d.field, f.severity, std::string(4, d.field));
             ack += escaped(f.text);
+            ack += end;
         } else {
             // ERR-1 (ELD): segment ID ^ sequence ^ field position ^ code&text&table.
+            if (!old_err.empty()) {
+                if (d.repetition == 0) break;  // no repetition separator: the first finding only
+                old_err.push_back(d.repetition);
+            }
             const Path& l = f.location;
             std::string sequence = l.segment.empty() ? "" : std::to_string(l.occurrence > 0 ? l.occurrence : 1);
             std::string position = l.field > 0 ? std::to_string(l.field) : "";
-            ack += fmt::format("ERR{}{}{}{}{}{}{}{}", d.field, escaped(l.segment), d.component, sequence, d.component,
-                               position, d.component, f.code);
+            old_err += fmt::format("{}{}{}{}{}{}{}", escaped(l.segment), d.component, sequence, d.component, position,
+                                   d.component, f.code);
             if (d.subcomponent != 0)  // the code's text and coding system are subcomponents of ERR-1.4
-                ack += fmt::format("{}{}{}HL70357", d.subcomponent, escaped(error_code_text(f.code)), d.subcomponent);
+                old_err += fmt::format("{}{}{}HL70357", d.subcomponent, escaped(error_code_text(f.code)), d.subcomponent);
         }
-        ack += end;
     }
+    if (!old_err.empty()) ack += fmt::format("ERR{}{}{}", d.field, old_err, end);
     return ack;
 }
 

@@ -771,8 +771,7 @@ TEST_CASE("validate: the ACK a validation leads to") {
         CHECK(ack_for(msg) ==
               "MSH|^~\\&|RCV|RF|SND|FAC|20240102030405||ACK^A01|ACK1|P|2.3\r"
               "MSA|AE|C1\r"
-              "ERR|PID^1^3^101&Required field missing&HL70357\r"
-              "ERR|PID^1^7^102&Data type error&HL70357\r");
+              "ERR|PID^1^3^101&Required field missing&HL70357~PID^1^7^102&Data type error&HL70357\r");
         CHECK(ack_for(er7({kMsh23, kEvn, kPid, kPv1})) ==
               "MSH|^~\\&|RCV|RF|SND|FAC|20240102030405||ACK^A01|ACK1|P|2.3\r"
               "MSA|AA|C1\r");
