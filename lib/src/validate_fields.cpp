@@ -63,11 +63,15 @@ void MessageValidator::fields(std::size_t index) {
         int number = static_cast<int>(k + 1);
         std::string_view value = k < values.size() ? values[k] : std::string_view();
         bool present = k < values.size() && !value.empty();
-        if (!present) {
+        // A required field of separators alone (PID-5 `^^^^`) carries no value: missing, whatever
+        // its datatype. MSH-1 and MSH-2 are the delimiters themselves.
+        bool only_separators = present && !(header && number <= 2) &&
+                               value.find_first_not_of(separators_) == std::string_view::npos;
+        if (!present || (only_separators && f.usage == defs::Usage::required)) {
             if (f.usage == defs::Usage::required && !header_checked(index, number, 0, false))
                 add(Severity::error, kRequiredMissing, "required", path_of(index, number), seg_no,
-                    f.description.empty() ? std::string("required field missing")
-                                          : fmt::format("required field {} missing", f.description));
+                    fmt::format("required field {}missing{}", f.description.empty() ? std::string() : std::string(f.description) + " ",
+                                only_separators ? " (it holds only separators)" : ""));
             continue;
         }
         if (header && number <= 2) continue;  // the delimiters, checked by the parser

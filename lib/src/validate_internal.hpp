@@ -48,7 +48,10 @@ struct Splitter {
 class MessageValidator {
 public:
     MessageValidator(const Message& m, Charset charset, const ValidationOptions& options, std::vector<Finding>& out)
-        : m_(m), d_(m.delimiters()), charset_(charset), options_(options), out_(out) {}
+        : m_(m), d_(m.delimiters()), charset_(charset), options_(options), out_(out) {
+        for (char c : {d_.component, d_.subcomponent, d_.repetition})
+            if (c != 0) separators_.push_back(c);
+    }
 
     void run();
 
@@ -131,6 +134,7 @@ private:
     std::array<DatatypeSlot, 64> datatype_cache_{};
     std::array<TableSlot, 64> table_cache_{};
     std::vector<std::string_view> field_values_;
+    std::string separators_;  // the component, subcomponent and repetition separators in use
     std::string_view obx_type_;
     std::string decode_buffer_;
 };

@@ -417,6 +417,20 @@ TEST_CASE("validate: fields: a required field missing is 101") {
     CHECK(run(er7({kMsh, kEvn, kPid, "PV1|1"})) == Strings{"E 101 required PV1-2"});
 }
 
+TEST_CASE("validate: fields: a required field of separators alone is missing, whatever its datatype") {
+    // PID-3 (CX), PID-5 (XPN): components, subcomponents and repetitions with nothing in them.
+    auto findings = validate(adt_with_pid("PID|1||^^^^||^^^^^^||19800101|F"));
+    CHECK(summary(findings) == Strings{"E 101 required PID-3", "E 101 required PID-5"});
+    REQUIRE(findings.size() == 2);
+    CHECK(findings[1].text == "required field Patient Name missing (it holds only separators)");
+    CHECK(run(adt_with_pid("PID|1||~&^||DOE^JANE||19800101|F")) == Strings{"E 101 required PID-3"});
+    CHECK(run(er7({kMsh, kEvn, kPid, "PV1|1|^"})) == Strings{"E 101 required PV1-2"});  // IS
+    // One value anywhere is enough; an optional field of separators is no finding.
+    for (const std::string& f : run(adt_with_pid("PID|1||^^^^MR||DOE^JANE||19800101|F")).items)
+        CHECK(f != "E 101 required PID-3");  // a component is there (PID-3.1 is missing, a component finding)
+    CHECK(run(adt_with_pid("PID|1||123^^^HOSP^MR||DOE^JANE||19800101|F|^^")).empty());
+}
+
 TEST_CASE("validate: fields: the HL7 null counts as present") {
     CHECK(run(adt_with_pid("PID|1||\"\"||\"\"||19800101|F")).empty());
     // In a required component too, and as a value of any datatype.
