@@ -213,9 +213,16 @@ void MessageValidator::check_leaf(std::string_view type, std::uint16_t table, st
     if (stats.bad_escapes)
         add(Severity::warning, kDataType, "escape", path_of(index, field, rep, component, subcomponent), seg_no,
             "malformed escape sequence kept as text", raw);
-    if (stats.invalid_bytes)
+    if (stats.invalid_bytes) {
         add(Severity::warning, kDataType, "charset", path_of(index, field, rep, component, subcomponent), seg_no,
             fmt::format("byte not valid in {} (kept as \\Xhh\\)", charset_name(charset_)), raw);
+    } else if (charset_ == Charset::ascii && !non_ascii_reported_ && text.data() != raw.data() &&
+               std::any_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+        // Read as UTF-8 (what such senders mean), but said once per message: MSH-18 should name it.
+        non_ascii_reported_ = true;
+        add(Severity::warning, kDataType, "charset", path_of(index, field, rep, component, subcomponent), seg_no,
+            "bytes over 0x7F, but MSH-18 is empty or ASCII (7-bit): read as UTF-8; name the character set in MSH-18");
+    }
     if (auto problem = check_primitive(type, text, major_, minor_)) {
         add(Severity::error, kDataType, "datatype", path_of(index, field, rep, component, subcomponent), seg_no,
             fmt::format("{}: {}", type, problem->what), text);

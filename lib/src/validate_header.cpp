@@ -108,6 +108,13 @@ void MessageValidator::header() {
                             structure.empty() ? key : std::string(structure), version_->name));
         }
     }
+    // MSH-2 gained a fifth character, the truncation character, in 2.7: before that it is not an
+    // encoding character, and a receiver of the older version may not read it as one.
+    if (version_ && m_.delimiters().truncation != 0 && !(major_ > 2 || (major_ == 2 && minor_ >= 7)))
+        add(Severity::warning, kDataType, "header", at(2), 1,
+            fmt::format("MSH-2 has a fifth character, the truncation character of version 2.7 and later; "
+                        "version {} has four encoding characters",
+                        version_->name));
     std::string_view processing = h.processing_id;
     if (!processing.empty()) {
         if (const auto* t = defs::table(103); t && !t->values.empty() && !t->find(processing))

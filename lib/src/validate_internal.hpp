@@ -135,6 +135,7 @@ private:
     std::array<TableSlot, 64> table_cache_{};
     std::vector<std::string_view> field_values_;
     std::string separators_;  // the component, subcomponent and repetition separators in use
+    bool non_ascii_reported_ = false;  // bytes over 0x7F under an ASCII MSH-18: said once a message
     std::string_view obx_type_;
     std::string decode_buffer_;
 };

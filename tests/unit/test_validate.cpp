@@ -431,6 +431,26 @@ TEST_CASE("validate: fields: a required field of separators alone is missing, wh
     CHECK(run(adt_with_pid("PID|1||123^^^HOSP^MR||DOE^JANE||19800101|F|^^")).empty());
 }
 
+TEST_CASE("validate: bytes over 0x7F under an empty or ASCII MSH-18 are reported once a message") {
+    const std::string text = adt_with_pid("PID|1||123^^^HOSP^MR||M\xC3\x9CLLER^J\xC3\x9CRGEN||19800101|F");
+    auto findings = validate(text, {}, hl7::Charset::ascii);
+    CHECK(summary(findings) == Strings{"W 102 charset PID-5.1.1"});
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].text.find("MSH-18 is empty or ASCII") != std::string::npos);
+    CHECK(findings[0].value.empty());  // no patient data in the finding
+    CHECK(validate(text, {}, hl7::Charset::utf8).empty());
+    CHECK(validate(adt_with_pid(kPid), {}, hl7::Charset::ascii).empty());
+}
+
+TEST_CASE("validate: a fifth encoding character before 2.7 is reported") {
+    std::string msh(kMsh);
+    msh.replace(msh.find("^~\\&"), 4, "^~\\&#");
+    CHECK(run(er7({msh, kEvn, kPid, kPv1})) == Strings{"W 102 header MSH-2"});
+    std::string v27 = msh;
+    v27.replace(v27.rfind("2.5.1"), 5, "2.7");
+    for (const std::string& f : run(er7({v27, kEvn, kPid, kPv1})).items) CHECK(f != "W 102 header MSH-2");
+}
+
 TEST_CASE("validate: fields: the HL7 null counts as present") {
     CHECK(run(adt_with_pid("PID|1||\"\"||\"\"||19800101|F")).empty());
     // In a required component too, and as a value of any datatype.
