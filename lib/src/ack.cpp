@@ -85,7 +85,7 @@ std::string location_parts(const Path& p, std::string segment, char sep) {
 
 }  // namespace
 
-std::string build_ack(const Message& original, const AckOptions& options) {
+std::string build_ack(const Message& original, const AckOptions& options, Diagnostics* notes) {
     Delimiters d = original.delimiters();
     // A short MSH-2 (no subcomponent separator, say) is kept: the copied fields are valid in the
     // sender's own encoding. Only without a component separator is there nothing to copy.
@@ -100,7 +100,32 @@ std::string build_ack(const Message& original, const AckOptions& options) {
     };
     // A version that cannot be read gets the current forms: whoever sent it is likelier to speak a
     // recent version than 2.1.
-    VersionId version = read_version(part(12, 1)).version.value_or(VersionId{2, 5, 1, "2.5.1"});
+    auto note = [&](int field_number, std::string text) {
+        if (!notes) return;
+        Diagnostic n;
+        n.severity = Severity::warning;
+        n.code = "ack-header-replaced";
+        n.text = std::move(text);
+        n.where.segment_id = "MSH";
+        n.where.path = fmt::format("MSH-{}", field_number);
+        notes->push_back(std::move(n));
+    };
+    // MSH-12 and MSH-11 as the message has them when they are valid; else values that are.
+    VersionReading reading = read_version(part(12, 1));
+    bool version_usable = reading.version && reading.version->major == 2;
+    VersionId version = version_usable ? *reading.version : VersionId{2, 5, 1, "2.5.1"};
+    std::string version_field(field(12));
+    if (!version_usable || !reading.adjustments.empty()) {
+        version_field = version.text;
+        note(12, fmt::format("the ACK's MSH-12 is {}: the message's is {}", version.text,
+                             version_usable ? "not written as a version" : "not an HL7 v2 version"));
+    }
+    std::string_view processing = part(11, 1);
+    std::string processing_field(field(11));
+    if (processing != "P" && processing != "D" && processing != "T") {
+        processing_field = "P";
+        note(11, "the ACK's MSH-11 is P: the message's processing ID is not one of P, D, T (HL7 table 0103)");
+    }
     bool v25 = version.at_least(2, 5);
     bool has_structure = version.at_least(2, 3, 1);
 
@@ -122,7 +147,8 @@ std::string build_ack(const Message& original, const AckOptions& options) {
     std::string_view trigger = part(9, 2);
     if (!trigger.empty() || has_structure) ack += fmt::format("{}{}", d.component, trigger);
     if (has_structure) ack += fmt::format("{}ACK", d.component);
-    ack += fmt::format("{}{}{}{}{}{}", d.field, escaped(options.control_id), d.field, field(11), d.field, field(12));
+    ack += fmt::format("{}{}{}{}{}{}", d.field, escaped(options.control_id), d.field, processing_field, d.field,
+                       version_field);
     ack += end;
 
     ack += fmt::format("MSA{}{}{}{}", d.field, ack_code_name(options.code), d.field, field(10));

@@ -133,16 +133,40 @@ TEST_CASE("build_ack: message structure in MSH-9 from 2.3.1 on") {
     CHECK(ack24.find("||ACK^A01^ACK|") != std::string::npos);
 }
 
-TEST_CASE("build_ack: an absurd MSH-12 is copied, not misread") {
+TEST_CASE("build_ack: an absurd MSH-12 is not misread, and not copied") {
     // Long digit runs must not overflow while the version is read (UBSan checks this in the ASan build).
     auto m = parse("MSH|^~\\&|SA|SF|RA|RF|20240101||ADT^A01|C7|P|20240115100000000000.99999999999999\r");
     auto o = options(AckCode::AA);
     o.findings.push_back(finding("PID-7", 102, 'E', ""));
-    std::string ack = hl7::build_ack(m, o);
-    // Not a version: the ACK takes the current forms (MSH-9 with the structure, ERR of 2.5+).
-    CHECK(ack == "MSH|^~\\&|RA|RF|SA|SF|20240102030405||ACK^A01^ACK|ACK123|P|20240115100000000000.99999999999999\r"
+    hl7::Diagnostics notes;
+    std::string ack = hl7::build_ack(m, o, &notes);
+    // Not a version: the ACK takes the current forms (MSH-9 with the structure, ERR of 2.5+) and
+    // says 2.5.1, so that it is valid itself.
+    CHECK(ack == "MSH|^~\\&|RA|RF|SA|SF|20240102030405||ACK^A01^ACK|ACK123|P|2.5.1\r"
                  "MSA|AA|C7\r"
                  "ERR||PID^1^7^1|102^Data type error^HL70357|E||||\r");
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].where.path == "MSH-12");
+    CHECK(notes[0].text.find("2.5.1") != std::string::npos);
+}
+
+TEST_CASE("build_ack: MSH-11 and MSH-12 copied when valid, replaced with a note when not") {
+    struct Case {
+        std::string processing, version, ack_processing, ack_version;
+        std::size_t notes;
+    };
+    for (const Case& c : {Case{"P", "2.5.1", "P", "2.5.1", 0}, Case{"T^A", "2.4^USA", "T^A", "2.4^USA", 0},
+                          Case{"Q", "2.3", "P", "2.3", 1}, Case{"", "2.5", "P", "2.5", 1},
+                          Case{"D", "v2.4", "D", "2.4", 1}, Case{"p", "3.0", "P", "2.5.1", 2}}) {
+        CAPTURE(c.processing);
+        CAPTURE(c.version);
+        auto m = parse("MSH|^~\\&|SA|SF|RA|RF|20240101||ADT^A01|C7|" + c.processing + "|" + c.version + "\r");
+        hl7::Diagnostics notes;
+        std::string ack = hl7::build_ack(m, options(AckCode::AA), &notes);
+        CHECK(ack.find("|ACK123|" + c.ack_processing + "|" + c.ack_version + "\r") != std::string::npos);
+        CHECK(notes.size() == c.notes);
+        for (const auto& n : notes) CHECK(n.severity == hl7::Severity::warning);
+    }
 }
 
 TEST_CASE("build_ack: acknowledgment codes") {

@@ -796,7 +796,7 @@ TEST_CASE("validate: the ACK a validation leads to") {
     }
     SUBCASE("2.5.1: AR") {
         CHECK(ack_for(replace(kAdt, "|C1|P|", "|C1|X|")) ==
-              "MSH|^~\\&|RCV|RF|SND|FAC|20240102030405||ACK^A01^ACK|ACK1|X|2.5.1\r"
+              "MSH|^~\\&|RCV|RF|SND|FAC|20240102030405||ACK^A01^ACK|ACK1|P|2.5.1\r"
               "MSA|AR|C1\r"
               "ERR||MSH^1^11^1^1|202^Unsupported processing id^HL70357|E||||processing ID not in HL7 table 0103\r");
     }

@@ -111,7 +111,9 @@ int main(int argc, char** argv) {
             AckOptions options_for_ack = validation_ack(findings);
             options_for_ack.timestamp = cli::hl7_timestamp(now);
             options_for_ack.control_id = cli::ack_control_id(now, ++acks);
-            output.buffer() += build_ack(message, options_for_ack);
+            Diagnostics ack_notes;
+            output.buffer() += build_ack(message, options_for_ack, &ack_notes);
+            for (const Diagnostic& n : ack_notes) reporter.report(n, m.file, m.item.index);
         }
         cli::limit_errors(findings, static_cast<std::uint64_t>(max_errors), reported_errors);
         if (!quiet && !ack) cli::describe(message, m.item, findings, report, m.from_json);

@@ -55,7 +55,10 @@ std::string_view error_code_text(int code);
 
 // The ACK for `original`, as ER7: MSH with sending and receiving application and facility
 // swapped, MSH-9 ACK^<trigger>^ACK, MSH-11/12 copied, MSA-2 = original MSH-10, then ERR segments.
-std::string build_ack(const Message& original, const AckOptions& options);
+// An MSH-11 whose processing ID is not P, D or T, or an MSH-12 that is not an HL7 v2 version as
+// written, is not copied: the ACK says P, or the version read (2.5.1 if none), and a warning in
+// `notes` says so (the ACK stays valid for its own version).
+std::string build_ack(const Message& original, const AckOptions& options, Diagnostics* notes = nullptr);
 
 // --- reading an ACK ---------------------------------------------------------------------------
 
