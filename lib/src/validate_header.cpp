@@ -47,6 +47,12 @@ void MessageValidator::header() {
                 msh12);
         } else if (!match.exact) {
             add(Severity::warning, kUnsupportedVersion, "version", at(12, 1), 1, match.note, msh12);
+            auto declared = read_version(msh12).version;
+            auto used = read_version(version_->name).version;
+            if (declared && used && *declared > *used) {
+                newer_than_definitions_ = true;
+                declared_version_ = msh12;
+            }
         }
     }
     if (version_) {

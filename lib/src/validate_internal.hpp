@@ -128,6 +128,11 @@ private:
     const defs::Version* version_ = nullptr;
     const defs::MessageDef* message_def_ = nullptr;
     int major_ = 2, minor_ = 5;
+    // MSH-12 names a version newer than the definitions checked against (2.8 as 2.7.1): what the
+    // older structure rejects, the newer one may allow (PRT, patient-level OBX in VXU_V04), so
+    // such structure findings are warnings. The message's version as written, for the text.
+    bool newer_than_definitions_ = false;
+    std::string_view declared_version_;
     std::vector<std::string_view> ids_;
     std::vector<int> occurrences_;
     std::vector<bool> unexpected_;  // reported by the structure check as not part of the structure

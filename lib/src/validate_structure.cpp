@@ -57,24 +57,35 @@ void MessageValidator::structure() {
     const StructureMatch match = matcher.match(std::span<const std::string_view>(ids_), options);
     unexpected_.assign(m_.size(), false);
     const std::string_view structure = message_def_->structure;
+    // Against an older version's structure, a segment it does not place may be one the message's
+    // own version added or moved: a warning that says so, not an error.
+    const Severity placement = newer_than_definitions_ ? Severity::warning : Severity::error;
+    const std::string later =
+        newer_than_definitions_
+            ? fmt::format(" (the {} structure; version {} may allow it)", version_->name, declared_version_)
+            : std::string();
     for (const StructureProblem& p : match.problems) {
         const auto seg_no = static_cast<std::uint32_t>(p.segment + 1);
         switch (p.kind) {
             case StructureProblemKind::unexpected: {
                 std::string_view id = ids_[p.segment];
                 unexpected_[p.segment] = true;
-                add(Severity::error, kSegmentSequence, "unexpected-segment", path_of(p.segment), seg_no,
-                    is_z_segment(id) ? fmt::format("Z-segment {} not allowed (--no-z)", id)
-                                     : fmt::format("segment {} is not part of {}", id, structure));
+                if (is_z_segment(id))
+                    add(Severity::error, kSegmentSequence, "unexpected-segment", path_of(p.segment), seg_no,
+                        fmt::format("Z-segment {} not allowed (--no-z)", id));
+                else
+                    add(placement, kSegmentSequence, "unexpected-segment", path_of(p.segment), seg_no,
+                        fmt::format("segment {} is not part of {}{}", id, structure, later));
                 break;
             }
             case StructureProblemKind::out_of_order:
-                add(Severity::error, kSegmentSequence, "segment-order", path_of(p.segment), seg_no,
-                    fmt::format("segment {} is out of order for {}", ids_[p.segment], structure));
+                add(placement, kSegmentSequence, "segment-order", path_of(p.segment), seg_no,
+                    fmt::format("segment {} is out of order for {}{}", ids_[p.segment], structure, later));
                 break;
             case StructureProblemKind::repeated:
-                add(Severity::error, kSegmentSequence, "cardinality", path_of(p.segment), seg_no,
-                    fmt::format("segment {} occurs more often than {} allows here", ids_[p.segment], structure));
+                add(placement, kSegmentSequence, "cardinality", path_of(p.segment), seg_no,
+                    fmt::format("segment {} occurs more often than {} allows here{}", ids_[p.segment], structure,
+                                later));
                 break;
             case StructureProblemKind::missing:
             case StructureProblemKind::too_few: {

@@ -240,6 +240,31 @@ TEST_CASE("validate: header: 2.8 is validated as 2.7.1 with a warning") {
     CHECK(run(replace(msg, "||19800101|", "||19801301|")) == Strings{"W 203 version MSH-12.1", "E 102 datatype PID-7"});
 }
 
+TEST_CASE("validate: a version newer than the definitions: segments the older structure does not place are warnings") {
+    // NTE is not part of ADT_A01 in 2.7.1; a 2.8 message may carry what 2.8 added.
+    auto with_version = [](std::string_view version) {
+        std::string msh(kMsh);
+        msh.replace(msh.rfind("2.5.1"), 5, version);
+        return er7({msh, kEvn, kPid, "NTE|1||x", kPv1});
+    };
+    auto newer = validate(with_version("2.8"));
+    // (EVN-1 is withdrawn from 2.7 on: a note.)
+    CHECK(summary(newer) ==
+          Strings{"W 203 version MSH-12.1", "W 100 unexpected-segment NTE", "N 102 withdrawn EVN-1"});
+    REQUIRE(newer.size() == 3);
+    CHECK(newer[1].text == "segment NTE is not part of ADT_A01 (the 2.7.1 structure; version 2.8 may allow it)");
+    CHECK(run(with_version("2.7.1")) == Strings{"E 100 unexpected-segment NTE", "N 102 withdrawn EVN-1"});
+    // Asked for by name, the older set is the rule.
+    ValidationOptions as_271;
+    as_271.version_override = "2.7.1";
+    CHECK(run(with_version("2.8"), as_271) == Strings{"E 100 unexpected-segment NTE", "N 102 withdrawn EVN-1"});
+    // A required segment missing stays an error.
+    std::string msh(kMsh);
+    msh.replace(msh.rfind("2.5.1"), 5, "2.8");
+    CHECK(run(er7({msh, kEvn, kPv1})) ==
+          Strings{"W 203 version MSH-12.1", "E 100 required-segment PID", "N 102 withdrawn EVN-1"});
+}
+
 TEST_CASE("validate: header: version_override replaces MSH-12") {
     // 1980010112 (an hour without minutes) is a TS error in 2.3, a valid DTM from 2.5.
     std::string msg = er7({kMsh23, kEvn, "PID|1||123^^^HOSP^MR||DOE^JANE||1980010112|F", kPv1});
