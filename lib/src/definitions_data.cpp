@@ -7,6 +7,7 @@
 //   choice names: 12
 //   choice of one: 2
 //   event-fixes.tsv: 8
+//   field-fixes.tsv (opt): 3
 //   field-fixes.tsv (table): 4
 //   missing SFT in event keys: 54
 //   segment ED dropped: 1
@@ -4305,7 +4306,7 @@ constexpr FieldDef seg_OBR_3[] = {
     {"ID", "Diagnostic Service Section ID", O, 1, 10, 74},
     {"ID", "Result Status", O, 1, 1, 123},
     {"CM_PRL", "Parent Result", O, 1, 200, 0},
-    {"TQ", "Quantity/Timing", R, 1, 200, 0},
+    {"TQ", "Quantity/Timing", O, 1, 200, 0},
     {"XCN", "Result Copies To", O, 5, 150, 0},
     {"CM_EIP", "Parent Number", O, 1, 150, 0},
     {"ID", "Transportation Mode", O, 1, 20, 124},
@@ -4465,7 +4466,7 @@ constexpr FieldDef seg_ORC_3[] = {
     {"EI", "Placer Group Number", O, 1, 22, 0},
     {"ID", "Order Status", O, 1, 2, 38},
     {"ID", "Response Flag", O, 1, 1, 121},
-    {"TQ", "Quantity/Timing", R, 1, 200, 0},
+    {"TQ", "Quantity/Timing", O, 1, 200, 0},
     {"CM_EIP", "Parent Order", O, 1, 200, 0},
     {"TS", "Date/Time of Transaction", O, 1, 26, 0},
     {"XCN", "Entered By", O, 1, 120, 0},
@@ -9668,7 +9669,7 @@ constexpr FieldDef seg_OBX_4[] = {
     {"SI", "Set ID - OBX", O, 1, 4, 0},
     {"ID", "Value Type", R, 1, 3, 125},
     {"CE", "Observation Identifier", R, 1, 80, 0},
-    {"ST", "Observation Sub-ID", R, 1, 20, 0},
+    {"ST", "Observation Sub-ID", C, 1, 20, 0},
     {"varies", "Observation Value", O, 0, 65536, 0},
     {"CE", "Units", O, 1, 60, 0},
     {"ST", "References Range", O, 1, 60, 0},

@@ -120,6 +120,10 @@ TEST_CASE("definitions: PID-3 patient identifier list is CX, required, repeating
     // PID-8 administrative sex: table 0001; PID-2 is optional, kept for backward compatibility.
     CHECK(field("2.5.1", "PID", 8).table == 1);
     CHECK(field("2.5.1", "PID", 2).usage == Usage::optional);
+    // Repairs found by the hand-written case set (tests/data/cases), from the standard's tables.
+    CHECK(field("2.3", "ORC", 7).usage == Usage::optional);
+    CHECK(field("2.3", "OBR", 27).usage == Usage::optional);
+    CHECK(field("2.3.1", "OBX", 4).usage == Usage::conditional);
 }
 
 TEST_CASE("definitions: MSH fields") {
