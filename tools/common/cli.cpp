@@ -29,10 +29,6 @@ Cli::Cli(std::string name, std::string description)
     app_.get_formatter()->column_width(30);
 }
 
-namespace {
-
-// "64M", "512K", "1G", "1048576": bytes, with an optional K, M or G (powers of 1024); nullopt
-// when malformed or out of range (at least 1 KiB, at most 4 GiB).
 std::optional<std::size_t> parse_size(const std::string& text) {
     std::size_t i = 0;
     std::uint64_t n = 0;
@@ -50,8 +46,6 @@ std::optional<std::size_t> parse_size(const std::string& text) {
     if (n < 1024 || n > (std::uint64_t(4) << 30)) return std::nullopt;
     return static_cast<std::size_t>(n);
 }
-
-}  // namespace
 
 void Cli::add_max_message_size() {
     app_.add_option("--max-message-size", max_message_size_text_,

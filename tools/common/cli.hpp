@@ -56,6 +56,10 @@ private:
     std::vector<const CLI::Option*> files_;
 };
 
+// "64M", "512K", "1G", "1048576": bytes, with an optional K, M or G (powers of 1024); nullopt
+// when malformed or out of range (at least 1 KiB, at most 4 GiB).
+std::optional<std::size_t> parse_size(const std::string& text);
+
 // Whether to colour output on `fd`: --color=always|never|auto; auto means a terminal and no
 // NO_COLOR in the environment.
 bool use_color(const std::string& when, int fd);

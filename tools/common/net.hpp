@@ -1,0 +1,100 @@
+// The network layer hl7listen (and later hl7send) stand on: addresses, and an MLLP server over Boost.Asio.
+//
+// The server promises: frames are cut by the library's MLLP codec (hl7/mllp.hpp) and nothing else;
+// frames of one connection reach the handler in the order they came, and the replies go back in that
+// order; a limit broken (size, idle time, frame time, connection count) closes that connection alone
+// and is reported without a byte of its content; writing to a peer that has gone never raises SIGPIPE.
+// Asio stays inside net.cpp: this header is plain C++ so that every tool compiles fast. The byte
+// stream is one type behind one seam in net.cpp (plain TCP now), so TLS can be added there.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hl7/error.hpp"
+#include "hl7/mllp.hpp"
+
+namespace hl7::net {
+
+// A host and port as given on a command line: "127.0.0.1:2575", "[::1]:2575", "localhost:2575".
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string to_string() const;  // IPv6 literals in brackets again
+};
+// "bad-endpoint" when there is no ":PORT", the port is not 0 to 65535, or the host is empty.
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+// Who a connection is, for the handler and the log: never anything it sent.
+struct ConnectionInfo {
+    std::uint64_t id = 0;  // 1, 2, ... in order of acceptance
+    std::string peer;      // "127.0.0.1:53422"
+};
+
+// What the handler answers for one frame.
+struct FrameReply {
+    std::string message;  // the reply's message (unframed); empty: no reply
+    bool close = false;   // close the connection once the reply (if any) is sent
+};
+
+// Events worth a line on stderr. `text` never holds message content.
+enum class ServerEvent : std::uint8_t {
+    listening,   // text: the bound address, "127.0.0.1:40123"
+    opened,      // a connection accepted
+    closed,      // a connection ended; text says why ("peer closed", "idle timeout", ...)
+    refused,     // a connection turned away (too many); closed at once
+    violation,   // a limit broken: the connection is closed; text says which
+    dropped,     // a frame not handed on (cut short by a new start block, unterminated at close)
+    error,       // an I/O problem that ends a connection or the listener
+};
+std::string_view server_event_name(ServerEvent event);
+
+struct ServerOptions {
+    Endpoint listen{"127.0.0.1", 2575};
+    std::size_t max_connections = 256;
+    std::size_t max_frame_size = std::size_t(16) << 20;
+    std::chrono::milliseconds idle_timeout{0};   // 0: none
+    std::chrono::milliseconds frame_timeout{0};  // start block to end block; 0: none
+    std::chrono::milliseconds quiet_exit{0};     // stop after this long without a frame; 0: never
+    std::chrono::milliseconds drain_timeout{5000};  // after stop(): how long a frame in progress may take
+    bool handle_signals = true;                     // SIGTERM and SIGINT call stop()
+};
+
+// A frame: its message bytes (without framing) and where it began in the connection's stream.
+struct Frame {
+    std::string_view message;
+    std::uint64_t offset = 0;
+};
+
+class MllpServer {
+public:
+    using FrameHandler = std::function<FrameReply(const ConnectionInfo&, const Frame&)>;
+    using EventHandler = std::function<void(ServerEvent, const ConnectionInfo*, std::string_view text)>;
+
+    MllpServer(ServerOptions options, FrameHandler on_frame, EventHandler on_event);
+    ~MllpServer();
+    MllpServer(const MllpServer&) = delete;
+    MllpServer& operator=(const MllpServer&) = delete;
+
+    // Binds and listens (reporting `listening` with the bound address); an error when it cannot.
+    Status open();
+    // Serves until stop() (or a signal, or quiet_exit) and every connection has finished.
+    void run();
+    // Stops accepting; connections finish the frame they are in (within drain_timeout), send their
+    // replies and close. Safe to call from the handlers.
+    void stop();
+    // The address bound by open() (the port chosen when 0 was asked for).
+    Endpoint bound() const;
+
+    struct Impl;  // in net.cpp, with the connections it serves
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hl7::net
