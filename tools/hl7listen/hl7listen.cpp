@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
     auto* out_dir = cli.file(app.add_option("--out-dir", o.out_dir,
                                             "Store each message as a file in DIR/new (maildir style), not on stdout")
                                  ->type_name("DIR"));
-    app.add_flag("--no-fsync", o.no_fsync, "With --out-dir: do not fsync (faster; an ACK then survives no crash)")
+    app.add_flag("--no-fsync", o.no_fsync, "With --out-dir: do not fsync (faster; an ACK then survives no power loss)")
         ->needs(out_dir);
     cli.choices(app.add_option("--ack", o.ack, "original (default: AA, AE, AR) or never"), {"original", "never"});
     app.add_option("--max-connections", o.max_connections, "Connections open at once (default 256)")
@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
         "Exit status: 0 ok (also after SIGTERM, --count, --timeout), 2 usage, 69 cannot listen,\n"
         "74 a message could not be stored or written. See hl7listen(1).");
     out_dir->excludes(to)->excludes(segment_end);
+    app.get_option("--verbose")->description("One stderr line per connection opened or closed, with the peer");
     if (auto status = cli.parse(argc, argv)) return *status;
     cli::Reporter& reporter = cli.reporter();
 
