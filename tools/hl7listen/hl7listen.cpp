@@ -15,6 +15,7 @@
 #include "common/output.hpp"
 #include "common/queue_dir.hpp"
 #include "hl7/ack.hpp"
+#include "hl7/header.hpp"
 #include "hl7/json.hpp"
 #include "hl7/message.hpp"
 #include "hl7/writer.hpp"
@@ -61,6 +62,17 @@ std::string iso_time(std::uint64_t micros) {
                        tm.tm_hour, tm.tm_min, tm.tm_sec, micros % 1000000);
 }
 
+// Enhanced mode (MSH-15 or MSH-16 valued): whether MSH-15 asks for the commit ACK (CA or CR) this
+// outcome gets. AL always, NE never, ER on failure, SU on success; empty or anything else as AL,
+// since an answer too many does less harm than a sender waiting for one. MSH-16 asks the receiving
+// application, which hl7listen is not: it sends no application ACK.
+bool commit_ack_wanted(std::string_view accept_ack_type, bool stored) {
+    if (accept_ack_type == "NE") return false;
+    if (accept_ack_type == "ER") return !stored;
+    if (accept_ack_type == "SU") return stored;
+    return true;
+}
+
 // Takes each frame: parse, store or write, acknowledge. Never prints message content.
 class Receiver {
 public:
@@ -88,9 +100,11 @@ public:
             status_ = cli::exit_io;
         }
         net::FrameReply reply;
-        if (o_.ack != "never") {
+        Header header = read_header(*parsed);
+        bool enhanced = header.enhanced_ack_mode();
+        if (o_.ack != "never" && (!enhanced || commit_ack_wanted(header.accept_ack_type, bool(stored)))) {
             AckOptions ack;
-            ack.code = stored ? AckCode::AA : AckCode::AR;
+            ack.code = enhanced ? (stored ? AckCode::CA : AckCode::CR) : stored ? AckCode::AA : AckCode::AR;
             if (!stored) ack.findings.push_back(AckFinding{{}, 207, 'E', "message not stored"});
             ack.control_id = cli::ack_control_id(cli::current_time(), ++acks_);
             ack.timestamp = cli::hl7_timestamp(cli::current_time());
