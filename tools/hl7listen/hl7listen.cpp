@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
                               "and acknowledge it only once it is written.");
     Options o;
     CLI::App& app = cli.app();
-    app.add_option("--listen", o.listen, "Address and port to listen on (default 127.0.0.1:2575; port 0: any free)")
+    app.add_option("--listen", o.listen, "Where to listen (default 127.0.0.1:2575; port 0: any free port)")
         ->type_name("ADDR:PORT");
     auto* to = cli.choices(app.add_option("--to", o.to, "Output form: er7 (default), json (NDJSON) or mllp"),
                            {"er7", "json", "mllp"});
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     auto* out_dir = cli.file(app.add_option("--out-dir", o.out_dir,
                                             "Store each message as a file in DIR/new (maildir style), not on stdout")
                                  ->type_name("DIR"));
-    app.add_flag("--no-fsync", o.no_fsync, "With --out-dir: do not fsync (faster; an ACK then survives no power loss)")
+    app.add_flag("--no-fsync", o.no_fsync, "Do not fsync (faster; an ACK no longer survives a power loss)")
         ->needs(out_dir);
     cli.choices(app.add_option("--ack", o.ack, "original (default: AA, AE, AR) or never"), {"original", "never"});
     app.add_option("--max-connections", o.max_connections, "Connections open at once (default 256)")
