@@ -13,5 +13,6 @@ complete -c hl7listen -l max-connections -x -d 'Connections open at once (defaul
 complete -c hl7listen -l max-message-size -x -d 'Close a connection sending a frame over SIZE (default 16M)'
 complete -c hl7listen -l idle-timeout -x -d 'Close a connection silent for SECONDS (default 0: never)'
 complete -c hl7listen -l frame-timeout -x -d 'Close a connection whose frame takes over SECONDS (default 60)'
+complete -c hl7listen -l drain-timeout -x -d 'On SIGTERM/SIGINT, how long a frame in progress may take to finish (default 5)'
 complete -c hl7listen -l count -x -d 'Exit after N messages stored (or written) and acknowledged'
 complete -c hl7listen -l timeout -x -d 'Exit after SECONDS without a message'

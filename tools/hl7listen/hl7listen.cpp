@@ -33,7 +33,7 @@ struct Options {
     std::string max_message_size = "16M";
     bool no_fsync = false;
     std::size_t max_connections = 256;
-    double idle_timeout = 0, frame_timeout = 60, timeout = 0;
+    double idle_timeout = 0, frame_timeout = 60, drain_timeout = 5, timeout = 0;
     std::uint64_t count = 0;
 };
 
@@ -225,6 +225,10 @@ int main(int argc, char** argv) {
     app.add_option("--frame-timeout", o.frame_timeout, "Close a connection whose frame takes over SECONDS (default 60)")
         ->type_name("SECONDS")
         ->check(CLI::Range(0.0, 1e7));
+    app.add_option("--drain-timeout", o.drain_timeout,
+                   "On SIGTERM/SIGINT, how long a frame in progress may take to finish (default 5)")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.01, 86400.0));
     app.add_option("--count", o.count, "Exit after N messages stored (or written) and acknowledged")->type_name("N");
     app.add_option("--timeout", o.timeout, "Exit after SECONDS without a message")
         ->type_name("SECONDS")
@@ -258,6 +262,7 @@ int main(int argc, char** argv) {
     server_options.max_frame_size = *cli::parse_size(o.max_message_size);
     server_options.idle_timeout = millis(o.idle_timeout);
     server_options.frame_timeout = millis(o.frame_timeout);
+    server_options.drain_timeout = millis(o.drain_timeout);
     server_options.quiet_exit = millis(o.timeout);
 
     net::MllpServer* server_ref = nullptr;
