@@ -154,6 +154,10 @@ struct JsonToEr7 {
                                              : std::optional<std::string>("");
             if (!sep || sep->size() != 1) return fail(id + "-1 must be one character");
             if (!enc) return fail(id + "-2 must be a string");
+            // MSH-2 ends at the first field separator: one inside it would split the line otherwise
+            // when it is read back (found by fuzz_json in a BHS-2).
+            if (enc->find_first_of(std::string{(*sep).empty() ? d.field : (*sep)[0], '\r', '\n'}) != std::string::npos)
+                return fail(id + "-2 must not hold the field separator or a segment end");
             // The splitter takes a line for a header only when no letter or digit follows the ID.
             if (ascii_alnum((*sep)[0])) return fail(id + "-1 must not be a letter or digit");
             if (role == Role::inner) {

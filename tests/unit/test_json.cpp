@@ -602,6 +602,21 @@ TEST_CASE("message_from_json: segment IDs that would not read back are refused")
     CHECK(same->er7 == "MSH|^~\\&|A\rMSH|$~\\&|a^b\rPID|c^d\r");
 }
 
+// Found by fuzz_json: a batch header whose encoding characters held the field separator was
+// written as ER7 that read back with other fields.
+TEST_CASE("message_from_json: encoding characters holding the field separator or a segment end are refused") {
+    for (std::string enc : {std::string("^~|\\\\&"), std::string("^~\\\\&\\r"), std::string("^~\\\\&\\n")}) {
+        CAPTURE(enc);
+        std::string header = R"({"hl7json":1,"batch":{"v":1,"header":[{"id":"BHS","fields":["BHS","|",")" + enc +
+                             R"(","B1"]}]},"segments":[{"id":"MSH","fields":["MSH","|","^~\\&","A"]}]})";
+        auto r = hl7::message_from_json(header);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().text.find("must not hold the field separator") != std::string::npos);
+        std::string message = R"({"segments":[{"id":"MSH","fields":["MSH","|",")" + enc + R"(","A"]}]})";
+        CHECK_FALSE(hl7::message_from_json(message).ok());
+    }
+}
+
 TEST_CASE("message_from_json: batch lines read with the delimiters they were written with") {
     // An FHS with its own delimiters, then a trailer: the trailer was written with the message's.
     const std::string er7 = "MSH|^~\\&|A\rPID|1^2\r";
