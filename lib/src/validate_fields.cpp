@@ -65,7 +65,7 @@ void MessageValidator::fields(std::size_t index) {
         bool present = k < values.size() && !value.empty();
         // A required field of separators alone (PID-5 `^^^^`) carries no value: missing, whatever
         // its datatype. MSH-1 and MSH-2 are the delimiters themselves.
-        bool only_separators = present && !(header && number <= 2) &&
+        bool only_separators = present && f.usage == defs::Usage::required && !(header && number <= 2) &&
                                value.find_first_not_of(separators_) == std::string_view::npos;
         if (!present || (only_separators && f.usage == defs::Usage::required)) {
             if (f.usage == defs::Usage::required && !header_checked(index, number, 0, false))
