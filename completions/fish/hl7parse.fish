@@ -21,4 +21,4 @@ complete -c hl7parse -l split-name -x -d 'With --split: file names from {index} 
 complete -c hl7parse -l count -d 'Print a summary by type, event, version and sending facility'
 complete -c hl7parse -l charset -x -a 'ASCII UTF-8 8859/1 8859/2 8859/3 8859/4 8859/5 8859/6 8859/7 8859/8 8859/9 8859/15 WINDOWS-1252' -d 'Read text as this charset whatever MSH-18 says (e.g. 8859/1, UTF-8)'
 complete -c hl7parse -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'
-complete -c hl7parse -l idle-flush -x -d 'On a pipe: complete a message after MS idle after a segment end (default 100; 0 off)'
+complete -c hl7parse -l idle-flush -x -d 'Pipe: end a message MS after its last segment end (default 100, 0 off)'

@@ -13,4 +13,4 @@ complete -c hl7validate -l version-override -x -d 'Validate as this HL7 version 
 complete -c hl7validate -l max-errors -x -d 'Report at most N errors in all (0: no limit); checking goes on'
 complete -c hl7validate -l no-z -d 'Z-segments are unexpected unless a profile defines them'
 complete -c hl7validate -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'
-complete -c hl7validate -l idle-flush -x -d 'On a pipe: complete a message after MS idle after a segment end (default 100; 0 off)'
+complete -c hl7validate -l idle-flush -x -d 'Pipe: end a message MS after its last segment end (default 100, 0 off)'

@@ -55,7 +55,7 @@ void Cli::add_max_message_size() {
             return parse_size(text) ? std::string() : std::string("expected a size from 1K to 4G, such as 64M");
         });
     app_.add_option("--idle-flush", idle_flush_ms_,
-                    "On a pipe: complete a message after MS idle after a segment end (default 100; 0 off)")
+                    "Pipe: end a message MS after its last segment end (default 100, 0 off)")
         ->type_name("MS")
         ->check(CLI::Range(0, 60000));
 }

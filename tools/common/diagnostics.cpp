@@ -120,6 +120,8 @@ void Reporter::error(std::string_view text) {
     print(fmt::format("{}: error: {}\n", tool_, printable(text)));
 }
 
+void Reporter::raw(std::string_view text) { print(std::string(text)); }
+
 void Reporter::summary(std::string_view text) { print(fmt::format("{}: {}\n", tool_, printable(text))); }
 
 void Reporter::warning(std::string_view text) {

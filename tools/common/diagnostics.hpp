@@ -25,6 +25,7 @@ public:
     void set_verbose(bool on) { verbose_ = on; }
     void set_quiet(bool on) { quiet_ = on; }
     bool verbose() const { return verbose_; }
+    bool quiet() const { return quiet_; }
     bool show_values() const { return show_values_; }
     const std::string& tool() const { return tool_; }
 
@@ -34,6 +35,8 @@ public:
     // "tool: error: text" for problems that belong to no message.
     void error(std::string_view text);
     void warning(std::string_view text);
+    // Text as it is (a progress line with its own \r): printed unless quiet, counted as nothing.
+    void raw(std::string_view text);
     // "tool: text": a closing summary, not a finding.
     void summary(std::string_view text);
 

@@ -166,6 +166,7 @@ public:
         line += "}\n";
         write_line(line, d.ack_message);
         say(origin, d);
+        show_progress();
         if (origin.queued) {
             QueuedFile& q = *origin.queued;
             ++q.done;
@@ -198,6 +199,13 @@ public:
         }
     }
 
+    // Clears the progress line before the summary.
+    void end_progress() {
+        std::lock_guard lock(mutex_);
+        if (progress_shown_) reporter_.raw("\r\033[K");
+        progress_shown_ = false;
+    }
+
     // The reading thread has read the whole file.
     void file_read(const std::shared_ptr<QueuedFile>& queued) {
         std::lock_guard lock(mutex_);
@@ -225,6 +233,21 @@ private:
         line += ",\"status\":";
         append_json_string(line, status);
         return line;
+    }
+    // On a terminal, a line that counts up once the run has taken a second: a long send shows it is
+    // alive. Never on a pipe or a file.
+    void show_progress() {
+        if (!progress_) return;
+        auto now = std::chrono::steady_clock::now();
+        if (now - started_ < std::chrono::seconds(1) || now - last_progress_ < std::chrono::milliseconds(250)) return;
+        last_progress_ = now;
+        std::uint64_t done = 0;
+        for (auto c : counts_) done += c;
+        double seconds = std::chrono::duration<double>(now - started_).count();
+        reporter_.raw(fmt::format("\r\033[K{}: {} done: {} accepted, {} rejected, {} failed ({:.0f} msg/s)",
+                                  reporter_.tool(), done, counts_[0], counts_[1], counts_[2],
+                                  static_cast<double>(done) / seconds));
+        progress_shown_ = true;
     }
     static void append_errors(std::string& line, const Ack& ack) {
         if (ack.errors.empty()) return;
@@ -331,6 +354,9 @@ private:
     std::uint64_t unparseable_ = 0, skipped_ = 0, dry_run_ = 0;
     bool journal_failed_ = false, move_failed_ = false;
     bool flush_each_ = true;
+    bool progress_ = ::isatty(2) == 1 && !reporter_.quiet();
+    bool progress_shown_ = false;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), last_progress_{};
     std::chrono::steady_clock::time_point last_flush_{};
     std::vector<std::string> settled_;
 };
@@ -492,6 +518,7 @@ Result<net::SenderOptions> sender_options(const Options& o) {
 int finish(const Options& o, cli::Reporter& reporter, Report& report, const Reader& reader, const net::MllpSender* sender,
            std::chrono::steady_clock::time_point start) {
     using net::DeliveryStatus;
+    report.end_progress();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::uint64_t accepted = report.count(DeliveryStatus::accepted), rejected = report.count(DeliveryStatus::rejected),
                   failed = report.count(DeliveryStatus::failed), sent = report.count(DeliveryStatus::sent),
@@ -531,7 +558,8 @@ int main(int argc, char** argv) {
     cli::Cli cli("hl7send", "Send HL7 v2 messages over MLLP, wait for each ACK, and report what the receiver said.");
     Options o;
     CLI::App& app = cli.app();
-    app.add_option("peer", o.peer, "The receiver, HOST:PORT")->required()->type_name("HOST:PORT");
+    // Not ->required(): CLI11 would refuse --completion without it; checked after parsing.
+    app.add_option("peer", o.peer, "The receiver, HOST:PORT")->type_name("HOST:PORT");
     cli.file(app.add_option("files", o.files, "Messages to send: ER7, MLLP, batches or hl7json (default: stdin)"));
     app.add_option("-c,--connections", o.connections, "Connections in parallel, order kept within each (default 1)")
         ->check(CLI::Range(1, 1024));
@@ -543,12 +571,12 @@ int main(int argc, char** argv) {
     app.add_flag("--no-check-id", o.no_check_id, "Accept an ACK whose MSA-2 is not the message's MSH-10");
     app.add_option("--retries", o.retries, "Attempts after the first for retried problems (default 3)")
         ->check(CLI::Range(0, 1000000));
-    app.add_option("--backoff", o.backoff, "Wait before the first retry, doubled each time up to 30 s (default 0.5)")
+    app.add_option("--backoff", o.backoff, "First retry after SECONDS, doubled each time up to 30 (default 0.5)")
         ->type_name("SECONDS")->check(CLI::Range(0.0, 3600.0));
     app.add_option("--retry-on", o.retry_on, "Also retry these (AE,CE,tls,...)")->type_name("LIST");
     app.add_option("--fail-on", o.fail_on, "Never retry these (AR,CR,timeout,...)")->type_name("LIST");
     auto* no_ack = app.add_flag("--no-ack", o.no_ack, "Do not wait for ACKs (fire and forget)");
-    app.add_flag("--mllp2", o.mllp2, "Wait for the MLLP release 2 commit acknowledgment instead of an HL7 ACK")
+    app.add_flag("--mllp2", o.mllp2, "Wait for an MLLP release 2 commit block, not an HL7 ACK")
         ->excludes(no_ack);
     app.add_option("--rate", o.rate, "At most N messages per second, over all connections")
         ->type_name("N")->check(CLI::Range(0.001, 1e9));
@@ -587,6 +615,7 @@ int main(int argc, char** argv) {
                "Exit status: 0 all accepted, 1 some rejected (final NAK), 2 usage, 65 unparseable input,\n"
                "69 no connection could be made, 75 retries exhausted or timed out. See hl7send(1).");
     if (auto status = cli.parse(argc, argv)) return *status;
+    if (o.peer.empty()) return cli.usage_error("the receiver, HOST:PORT, is required");
     if (!o.from_dir.empty() && !o.files.empty()) return cli.usage_error("--from-dir and FILE arguments exclude each other");
     auto options = sender_options(o);
     if (!options) return cli.usage_error(options.error().text);
