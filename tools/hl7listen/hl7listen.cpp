@@ -288,7 +288,7 @@ DefinedOptions define_options(cli::Cli& cli, Options& o) {
         ->check(CLI::Range(0.01, 86400.0))
         ->needs(ack_cmd);
     d.dedupe = app.add_option("--dedupe", o.dedupe,
-                              "Answer a repeat of the last N (10000) messages (MSH-3/4/10) with its ACK")
+                              "Answer repeats (MSH-3/4/10) of the last N (10000) with the first ACK")
                    ->type_name("[N]")
                    ->expected(0, 1)
                    ->check(CLI::Range(1, 1000000));
@@ -306,7 +306,7 @@ DefinedOptions define_options(cli::Cli& cli, Options& o) {
         ->type_name("SECONDS")
         ->check(CLI::Range(0.0, 1e7));
     app.add_option("--drain-timeout", o.drain_timeout,
-                   "After SIGTERM/SIGINT, time a frame in progress has to finish (default 5)")
+                   "After SIGTERM/SIGINT, time left to finish a frame (default 5)")
         ->type_name("SECONDS")
         ->check(CLI::Range(0.01, 86400.0));
     app.add_option("--count", o.count, "Exit after N messages stored (or written) and acknowledged")->type_name("N");
