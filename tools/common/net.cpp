@@ -80,6 +80,14 @@ struct MllpServer::Impl {
     void do_accept();
     void do_stop();
     void arm_quiet_timer();
+    void wait_signal() {
+        signals.async_wait([this](boost::system::error_code ec, int signal) {
+            if (ec) return;
+            if (signal != SIGHUP) return do_stop();
+            options.on_hangup();
+            if (!stopping) wait_signal();
+        });
+    }
     void frame_seen() { last_frame = SteadyClock::now(); }
     void remove(std::uint64_t id) { connections.erase(id); }
 
@@ -356,7 +364,11 @@ void MllpServer::Impl::do_accept() {
         boost::system::error_code peer_ec;
         auto peer = socket.remote_endpoint(peer_ec);
         ConnectionInfo info{++next_id, peer_ec ? std::string("?") : endpoint_text(peer)};
-        if (connections.size() >= options.max_connections) {
+        if (!options.allow.empty() && (peer_ec || !options.allow.allows(peer.address().to_string()))) {
+            report(ServerEvent::refused, &info, "address not allowed");
+            boost::system::error_code ignored;
+            socket.close(ignored);
+        } else if (connections.size() >= options.max_connections) {
             report(ServerEvent::refused, &info, fmt::format("{} connections already open", connections.size()));
             boost::system::error_code ignored;
             socket.close(ignored);
@@ -432,9 +444,8 @@ void MllpServer::run() {
     if (s.options.handle_signals) {
         s.signals.add(SIGINT);
         s.signals.add(SIGTERM);
-        s.signals.async_wait([&s](boost::system::error_code ec, int) {
-            if (!ec) s.do_stop();
-        });
+        if (s.options.on_hangup) s.signals.add(SIGHUP);
+        s.wait_signal();
     }
     s.last_frame = SteadyClock::now();
     s.do_accept();

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/allow_list.hpp"
 #include "hl7/error.hpp"
 #include "hl7/mllp.hpp"
 
@@ -47,7 +48,7 @@ enum class ServerEvent : std::uint8_t {
     listening,   // text: the bound address, "127.0.0.1:40123"
     opened,      // a connection accepted
     closed,      // a connection ended; text says why ("peer closed", "idle timeout", ...)
-    refused,     // a connection turned away (too many); closed at once
+    refused,     // a connection turned away (too many, or not in the allow list); closed at once
     violation,   // a limit broken: the connection is closed; text says which
     dropped,     // a frame not handed on (cut short by a new start block, unterminated at close)
     error,       // an I/O problem that ends a connection or the listener
@@ -63,6 +64,8 @@ struct ServerOptions {
     std::chrono::milliseconds quiet_exit{0};     // stop after this long without a frame; 0: never
     std::chrono::milliseconds drain_timeout{5000};  // after stop(): how long a frame in progress may take
     bool handle_signals = true;                     // SIGTERM and SIGINT call stop()
+    AllowList allow;                                // peers admitted; empty: all
+    std::function<void()> on_hangup;  // with handle_signals: SIGHUP calls it in the server's thread
 };
 
 // A frame: its message bytes (without framing) and where it began in the connection's stream.

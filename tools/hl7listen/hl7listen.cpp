@@ -1,5 +1,5 @@
-// hl7listen: an MLLP receiver that writes each message to stdout or a queue folder, and only then
-// acknowledges it.
+// hl7listen: an MLLP receiver that writes each message to stdout, a queue folder or a spool file, and only
+// then acknowledges it.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,11 +9,14 @@
 #include <unordered_map>
 
 #include "common/cli.hpp"
+#include "common/ack_cmd.hpp"
 #include "common/clock.hpp"
+#include "common/dedupe.hpp"
 #include "common/exit_codes.hpp"
 #include "common/net.hpp"
 #include "common/output.hpp"
 #include "common/queue_dir.hpp"
+#include "common/spool.hpp"
 #include "hl7/ack.hpp"
 #include "hl7/header.hpp"
 #include "hl7/json.hpp"
@@ -28,12 +31,14 @@ struct Options {
     std::string listen = "127.0.0.1:2575";
     std::string to = "er7";
     std::string segment_end = "cr";
-    std::string out_dir;
+    std::string out_dir, spool, ack_cmd, dedupe;
+    std::vector<std::string> allow;
     std::string ack = "original";
     std::string max_message_size = "16M";
     bool no_fsync = false;
     std::size_t max_connections = 256;
-    double idle_timeout = 0, frame_timeout = 60, drain_timeout = 5, timeout = 0;
+    double idle_timeout = 0, frame_timeout = 60, drain_timeout = 5, timeout = 0, ack_cmd_timeout = 10;
+    std::size_t dedupe_window = 0;  // 0: no --dedupe
     std::uint64_t count = 0;
 };
 
@@ -77,12 +82,22 @@ bool commit_ack_wanted(std::string_view accept_ack_type, bool stored) {
 class Receiver {
 public:
     Receiver(const Options& o, cli::Reporter& reporter, MessageWriter writer, net::MllpServer*& server)
-        : o_(o), reporter_(reporter), writer_(std::move(writer)), server_(server) {
+        : o_(o), reporter_(reporter), writer_(std::move(writer)), server_(server), dedupe_(o.dedupe_window) {
         output_.set_flush_each_record(true);
     }
 
-    Status open_queue() { return o_.out_dir.empty() ? Status{} : queue_.open(o_.out_dir, !o_.no_fsync); }
+    Status open_storage() {
+        if (!o_.spool.empty()) return spool_.open(o_.spool, !o_.no_fsync);
+        return o_.out_dir.empty() ? Status{} : queue_.open(o_.out_dir, !o_.no_fsync);
+    }
     int status() const { return status_; }
+
+    // SIGHUP: the spool file is opened again at its path (after a rotation renamed it).
+    void reopen() {
+        if (!spool_.is_open()) return;
+        if (Status s = spool_.reopen(); !s) reporter_.error(fmt::format("SIGHUP: {} (still writing to the old file)", s.error().text));
+        else if (reporter_.verbose()) reporter_.summary(fmt::format("SIGHUP: reopened {}", spool_.path()));
+    }
 
     net::FrameReply on_frame(const net::ConnectionInfo& c, const net::Frame& frame) {
         std::uint64_t n = ++messages_on_[c.id];
@@ -93,23 +108,27 @@ public:
                                           n, frame.offset, parsed.error().text));
             return reply_unparseable(parsed.error());
         }
+        Header header = read_header(*parsed);
+        std::string key;
+        if (o_.dedupe_window) {
+            key = cli::DedupeWindow::key(header.sending_application.field, header.sending_facility.field,
+                                         header.control_id);
+            if (auto ack = dedupe_.find(key)) {
+                if (reporter_.verbose())
+                    reporter_.summary(fmt::format("connection {} ({}): message {} is a duplicate: answered with the "
+                                                  "ACK of the first, not stored again", c.id, c.peer, n));
+                return net::FrameReply{std::string(*ack), false};
+            }
+        }
         Status stored = deliver(c, frame, *parsed, n, micros);
         if (!stored) {
             reporter_.error(fmt::format("connection {} ({}): message {} not stored: {}", c.id, c.peer, n,
                                         stored.error().text));
             status_ = cli::exit_io;
         }
-        net::FrameReply reply;
-        Header header = read_header(*parsed);
-        bool enhanced = header.enhanced_ack_mode();
-        if (o_.ack != "never" && (!enhanced || commit_ack_wanted(header.accept_ack_type, bool(stored)))) {
-            AckOptions ack;
-            ack.code = enhanced ? (stored ? AckCode::CA : AckCode::CR) : stored ? AckCode::AA : AckCode::AR;
-            if (!stored) ack.findings.push_back(AckFinding{{}, 207, 'E', "message not stored"});
-            ack.control_id = cli::ack_control_id(cli::current_time(), ++acks_);
-            ack.timestamp = cli::hl7_timestamp(cli::current_time());
-            reply.message = build_ack(*parsed, ack);
-        }
+        bool remember = bool(stored);
+        net::FrameReply reply{acknowledge(c, frame, *parsed, header, n, bool(stored), remember), false};
+        if (remember && o_.dedupe_window) dedupe_.remember(key, reply.message);
         if (stored && o_.count && ++delivered_ >= o_.count && server_) server_->stop();
         return reply;
     }
@@ -136,10 +155,47 @@ public:
     }
 
 private:
-    // To the queue folder (the bytes as received), or to stdout through the one writer.
+    // The ACK for a message stored (or not): the --ack-cmd's, or one built here. `remember` is
+    // cleared when the ACK is not one to answer a duplicate with (the command failed).
+    std::string acknowledge(const net::ConnectionInfo& c, const net::Frame& frame, const Message& message,
+                            const Header& header, std::uint64_t n, bool stored, bool& remember) {
+        if (o_.ack == "never") return {};
+        std::string why_not;
+        if (stored && !o_.ack_cmd.empty()) {
+            cli::CommandOutcome run = cli::run_command(o_.ack_cmd, frame.message, millis(o_.ack_cmd_timeout), 1 << 20);
+            if (run.finished()) {
+                Result<std::string> ack = cli::ack_from_output(run.output, header.control_id);
+                if (ack) return std::move(*ack);
+                why_not = fmt::format("{}: {}", run.describe(millis(o_.ack_cmd_timeout)), ack.error().text);
+            } else {
+                why_not = run.describe(millis(o_.ack_cmd_timeout));
+            }
+            remember = false;
+        }
+        bool ok = stored && why_not.empty();
+        bool enhanced = header.enhanced_ack_mode();
+        if (!why_not.empty())
+            reporter_.warning(fmt::format("connection {} ({}): message {}: --ack-cmd {}; answered {}", c.id, c.peer, n,
+                                          why_not, enhanced ? "CE" : "AE"));
+        if (enhanced && !commit_ack_wanted(header.accept_ack_type, ok)) return {};
+        AckOptions ack;
+        if (!why_not.empty()) {
+            ack.code = enhanced ? AckCode::CE : AckCode::AE;
+            ack.findings.push_back(AckFinding{{}, 207, 'E', "the acknowledging command failed"});
+        } else {
+            ack.code = enhanced ? (stored ? AckCode::CA : AckCode::CR) : stored ? AckCode::AA : AckCode::AR;
+            if (!stored) ack.findings.push_back(AckFinding{{}, 207, 'E', "message not stored"});
+        }
+        ack.control_id = cli::ack_control_id(cli::current_time(), ++acks_);
+        ack.timestamp = cli::hl7_timestamp(cli::current_time());
+        return build_ack(message, ack);
+    }
+
+    // To the queue folder or the spool file (the bytes as received), or to stdout through the one writer.
     Status deliver(const net::ConnectionInfo& c, const net::Frame& frame, const Message& message, std::uint64_t n,
                    std::uint64_t micros) {
         if (queue_.is_open()) return queue_.store(queue_.next_name(micros, c.id, n), frame.message);
+        if (spool_.is_open()) return spool_.append(frame.message);
         std::string& out = output_.buffer();
         out.clear();
         Status written = writer_.write(out, &message, {}, {}, net_source(c, frame, n));
@@ -187,31 +243,55 @@ private:
     net::MllpServer*& server_;
     cli::Output output_;
     cli::QueueDir queue_;
+    cli::SpoolFile spool_;
+    cli::DedupeWindow dedupe_;
     std::unordered_map<std::uint64_t, std::uint64_t> messages_on_;  // per connection
     std::uint64_t acks_ = 0, delivered_ = 0;
     int status_ = cli::exit_ok;
 };
 
-}  // namespace
+// The options; the ones main() needs again are returned.
+struct DefinedOptions {
+    CLI::Option* segment_end = nullptr;
+    CLI::Option* dedupe = nullptr;
+};
 
-int main(int argc, char** argv) {
-    cli::Cli cli("hl7listen", "Receive HL7 v2 messages over MLLP, write each to standard output or a queue folder,\n"
-                              "and acknowledge it only once it is written.");
-    Options o;
+DefinedOptions define_options(cli::Cli& cli, Options& o) {
     CLI::App& app = cli.app();
+    DefinedOptions d;
     app.add_option("--listen", o.listen, "Where to listen (default 127.0.0.1:2575; port 0: any free port)")
         ->type_name("ADDR:PORT");
+    app.add_option("--allow", o.allow, "Accept connections from this address range only (repeatable)")
+        ->type_name("CIDR")
+        ->check([](const std::string& text) {
+            auto range = net::parse_cidr(text);
+            return range ? std::string() : range.error().text;
+        });
     auto* to = cli.choices(app.add_option("--to", o.to, "Output form: er7 (default), json (NDJSON) or mllp"),
                            {"er7", "json", "mllp"});
-    auto* segment_end = cli.choices(
+    d.segment_end = cli.choices(
         app.add_option("--segment-end", o.segment_end, "Segment terminator for er7 and mllp (default cr, lf on a terminal)"),
         {"cr", "lf", "crlf", "keep"});
     auto* out_dir = cli.file(app.add_option("--out-dir", o.out_dir,
                                             "Store each message as a file in DIR/new (maildir style), not on stdout")
                                  ->type_name("DIR"));
-    app.add_flag("--no-fsync", o.no_fsync, "Do not fsync (faster; an ACK no longer survives a power loss)")
-        ->needs(out_dir);
-    cli.choices(app.add_option("--ack", o.ack, "original (default: AA, AE, AR) or never"), {"original", "never"});
+    auto* spool = cli.file(app.add_option("--spool", o.spool,
+                                          "Append each message to FILE as a length-prefixed record, not on stdout")
+                               ->type_name("FILE"));
+    app.add_flag("--no-fsync", o.no_fsync, "Do not fsync (faster; an ACK no longer survives a power loss)");
+    auto* ack = cli.choices(app.add_option("--ack", o.ack, "original (default: AA, AE, AR) or never"),
+                            {"original", "never"});
+    auto* ack_cmd = app.add_option("--ack-cmd", o.ack_cmd, "Send the ACK that sh -c CMD prints for each message stored")
+                        ->type_name("CMD");
+    app.add_option("--ack-cmd-timeout", o.ack_cmd_timeout, "Answer AE when --ack-cmd takes over SECONDS (default 10)")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.01, 86400.0))
+        ->needs(ack_cmd);
+    d.dedupe = app.add_option("--dedupe", o.dedupe,
+                              "Answer repeats (MSH-3/4/10) of the last N (10000) with the first ACK")
+                   ->type_name("[N]")
+                   ->expected(0, 1)
+                   ->check(CLI::Range(1, 1000000));
     app.add_option("--max-connections", o.max_connections, "Connections open at once (default 256)")
         ->check(CLI::Range(1, 1000000));
     app.add_option("--max-message-size", o.max_message_size, "Close a connection sending a frame over SIZE (default 16M)")
@@ -226,7 +306,7 @@ int main(int argc, char** argv) {
         ->type_name("SECONDS")
         ->check(CLI::Range(0.0, 1e7));
     app.add_option("--drain-timeout", o.drain_timeout,
-                   "On SIGTERM/SIGINT, how long a frame in progress may take to finish (default 5)")
+                   "After SIGTERM/SIGINT, time left to finish a frame (default 5)")
         ->type_name("SECONDS")
         ->check(CLI::Range(0.01, 86400.0));
     app.add_option("--count", o.count, "Exit after N messages stored (or written) and acknowledged")->type_name("N");
@@ -235,44 +315,66 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.0, 1e7));
     app.footer(
         "On start, one line on stderr says where it listens: 'hl7listen: listening on 127.0.0.1:40123'.\n"
+        "SIGHUP reopens the --spool file.\n"
         "\n"
         "Examples:\n"
         "  hl7listen --listen 127.0.0.1:2575 > feed.hl7     write messages as they come\n"
-        "  hl7listen --out-dir queue                        store durably, then ACK\n"
+        "  hl7listen --out-dir queue --dedupe               store durably, then ACK; repeats once\n"
         "  hl7listen --to json | hl7parse --to er7          NDJSON with receive metadata\n"
+        "  hl7listen --spool feed.spool --ack-cmd 'hl7validate --ack'\n"
         "\n"
         "Exit status: 0 ok (also after SIGTERM, --count, --timeout), 2 usage, 69 cannot listen,\n"
         "74 a message could not be stored or written. See hl7listen(1).");
-    out_dir->excludes(to)->excludes(segment_end);
+    out_dir->excludes(to)->excludes(d.segment_end)->excludes(spool);
+    spool->excludes(to)->excludes(d.segment_end);
+    ack_cmd->excludes(ack);
     app.get_option("--verbose")->description("One stderr line per connection opened or closed, with the peer");
+    return d;
+}
+
+net::ServerOptions server_options(const Options& o, const net::Endpoint& endpoint) {
+    net::ServerOptions s;
+    s.listen = endpoint;
+    s.max_connections = o.max_connections;
+    s.max_frame_size = *cli::parse_size(o.max_message_size);
+    s.idle_timeout = millis(o.idle_timeout);
+    s.frame_timeout = millis(o.frame_timeout);
+    s.drain_timeout = millis(o.drain_timeout);
+    s.quiet_exit = millis(o.timeout);
+    for (const std::string& cidr : o.allow) s.allow.add(*net::parse_cidr(cidr));
+    return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cli::Cli cli("hl7listen", "Receive HL7 v2 messages over MLLP, write each to standard output, a queue folder\n"
+                              "or a spool file, and acknowledge it only once it is written.");
+    Options o;
+    DefinedOptions defined = define_options(cli, o);
     if (auto status = cli.parse(argc, argv)) return *status;
     cli::Reporter& reporter = cli.reporter();
 
     auto endpoint = net::parse_endpoint(o.listen);
     if (!endpoint) return cli.usage_error(fmt::format("--listen: {}", endpoint.error().text));
+    if (o.no_fsync && o.out_dir.empty() && o.spool.empty()) return cli.usage_error("--no-fsync needs --out-dir or --spool");
+    if (defined.dedupe->count() > 0) o.dedupe_window = o.dedupe.empty() ? 10000 : std::stoul(o.dedupe);
     WriterOptions writer_options;
     writer_options.form = o.to == "json" ? OutputForm::json : o.to == "mllp" ? OutputForm::mllp : OutputForm::er7;
     // As hl7parse: CR-only lines overwrite each other on a screen.
-    if (segment_end->count() == 0 && o.to == "er7" && ::isatty(1) == 1) o.segment_end = "lf";
+    if (defined.segment_end->count() == 0 && o.to == "er7" && ::isatty(1) == 1) o.segment_end = "lf";
     writer_options.segment_end = segment_end_style(o.segment_end);
-
-    net::ServerOptions server_options;
-    server_options.listen = *endpoint;
-    server_options.max_connections = o.max_connections;
-    server_options.max_frame_size = *cli::parse_size(o.max_message_size);
-    server_options.idle_timeout = millis(o.idle_timeout);
-    server_options.frame_timeout = millis(o.frame_timeout);
-    server_options.drain_timeout = millis(o.drain_timeout);
-    server_options.quiet_exit = millis(o.timeout);
 
     net::MllpServer* server_ref = nullptr;
     Receiver receiver(o, reporter, MessageWriter(writer_options), server_ref);
-    if (Status s = receiver.open_queue(); !s) {
+    if (Status s = receiver.open_storage(); !s) {
         reporter.error(s.error().text);
         return cli::exit_io;
     }
+    net::ServerOptions options = server_options(o, *endpoint);
+    options.on_hangup = [&] { receiver.reopen(); };
     net::MllpServer server(
-        server_options, [&](const net::ConnectionInfo& c, const net::Frame& f) { return receiver.on_frame(c, f); },
+        std::move(options), [&](const net::ConnectionInfo& c, const net::Frame& f) { return receiver.on_frame(c, f); },
         [&](net::ServerEvent e, const net::ConnectionInfo* c, std::string_view text) { receiver.on_event(e, c, text); });
     server_ref = &server;
     if (Status s = server.open(); !s) {
