@@ -54,6 +54,7 @@ std::string printable(std::string_view text) {
 
 void Reporter::print(const std::string& line) {
     if (quiet_) return;
+    std::lock_guard lock(print_mutex_);
     std::size_t done = 0;
     while (done < line.size()) {
         ssize_t n = ::write(2, line.data() + done, line.size() - done);

@@ -1,7 +1,9 @@
 // One format for every diagnostic: "tool: file:message N:PATH: severity: text (byte B)".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,8 +55,11 @@ private:
     bool show_values_ = false;
     bool verbose_ = false;
     bool quiet_ = false;
-    std::uint64_t errors_ = 0;
-    std::uint64_t warnings_ = 0;
+    // hl7send reports from its reading thread and its network thread: counts are atomic and each
+    // line goes out whole.
+    std::atomic<std::uint64_t> errors_{0};
+    std::atomic<std::uint64_t> warnings_{0};
+    std::mutex print_mutex_;
     std::uint64_t repeat_limit_ = 20;
     std::string file_;
     std::vector<std::pair<std::string, std::uint64_t>> counts_;  // per code, in the current file

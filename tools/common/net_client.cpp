@@ -1,0 +1,564 @@
+// The MLLP client over Boost.Asio coroutines (one io_context, one thread, one coroutine per
+// connection): connect, TLS, send, read the reply with the library codec, judge it, retry.
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including it
+
+#include "common/net_client.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+
+#include <array>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "hl7/message.hpp"
+#include "hl7/mllp.hpp"
+
+namespace hl7::net {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using asio::awaitable;
+
+namespace {
+
+constexpr std::array<std::string_view, 11> kProblemNames = {"none",     "connect", "tls", "timeout", "closed", "mismatch",
+                                                            "garbage",  "AE",      "AR",  "CE",      "CR"};
+
+bool is_nak(SendProblem p) {
+    return p == SendProblem::AE || p == SendProblem::AR || p == SendProblem::CE || p == SendProblem::CR;
+}
+
+SendProblem problem_for(AckCode code) {
+    switch (code) {
+        case AckCode::AE: return SendProblem::AE;
+        case AckCode::AR: return SendProblem::AR;
+        case AckCode::CE: return SendProblem::CE;
+        case AckCode::CR: return SendProblem::CR;
+        case AckCode::AA:
+        case AckCode::CA: break;
+    }
+    return SendProblem::none;
+}
+
+// MLLP release 2 commit acknowledgments: a frame holding only ASCII ACK, or ASCII NAK.
+constexpr std::string_view kMllp2Accept = "\x06";
+constexpr std::string_view kMllp2Reject = "\x15";
+
+bool is_ip_literal(const std::string& host) {
+    boost::system::error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+std::string tls_error_text(const boost::system::error_code& ec) {
+    // OpenSSL's reason ("certificate verify failed") without the library's numbers around it.
+    std::string text = ec.message();
+    if (auto paren = text.find(" ("); paren != std::string::npos) text.resize(paren);
+    return text;
+}
+
+auto awaitable_with(boost::system::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+}  // namespace
+
+std::string_view send_problem_name(SendProblem problem) { return kProblemNames[static_cast<std::size_t>(problem)]; }
+
+std::optional<SendProblem> send_problem_from_name(std::string_view name) {
+    for (std::size_t i = 1; i < kProblemNames.size(); ++i)
+        if (kProblemNames[i] == name) return static_cast<SendProblem>(i);
+    return std::nullopt;
+}
+
+ProblemSet ProblemSet::default_retried() {
+    ProblemSet set;
+    for (SendProblem p : {SendProblem::connect, SendProblem::timeout, SendProblem::closed, SendProblem::mismatch,
+                          SendProblem::garbage, SendProblem::AR, SendProblem::CR})
+        set.add(p);
+    return set;
+}
+
+std::string_view delivery_status_name(DeliveryStatus status) {
+    switch (status) {
+        case DeliveryStatus::accepted: return "accepted";
+        case DeliveryStatus::rejected: return "rejected";
+        case DeliveryStatus::failed: return "failed";
+        case DeliveryStatus::sent: return "sent";
+        case DeliveryStatus::not_sent: return "not-sent";
+    }
+    return "status";
+}
+
+struct Worker;
+
+struct MllpSender::Impl {
+    Impl(SenderOptions o, OutcomeHandler out, EventHandler ev)
+        : options(std::move(o)), on_outcome(std::move(out)), on_event(std::move(ev)),
+          rng(options.jitter_seed ? options.jitter_seed
+                                  : static_cast<std::uint64_t>(SteadyClock::now().time_since_epoch().count())) {}
+
+    void event(ClientEvent e, std::uint64_t connection, std::string_view text) {
+        if (on_event) on_event(e, connection, text);
+    }
+    // Io thread: the workers waiting for a message look again.
+    void wake_waiting() {
+        for (asio::steady_timer* t : waiting) t->cancel();
+        waiting.clear();
+    }
+    bool is_stopped() {
+        std::lock_guard lock(mutex);
+        return stopped;
+    }
+    void stop_from_io();
+    awaitable<std::optional<Delivery>> take(asio::steady_timer& wait_timer);
+    awaitable<void> pace(asio::steady_timer& timer);
+    std::chrono::milliseconds backoff_for(int retry);
+
+    SenderOptions options;
+    OutcomeHandler on_outcome;
+    EventHandler on_event;
+    asio::io_context io{1};
+    std::optional<ssl::context> tls_context;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<asio::steady_timer*> waiting;
+    asio::signal_set signals{io};
+    std::mt19937_64 rng;
+    SteadyClock::time_point next_slot{};
+    std::uint64_t connections_opened = 0;
+    std::atomic<bool> connected_once{false};
+    std::atomic<std::uint64_t> retries{0};
+    std::size_t workers_running = 0;
+
+    // Hand-over from the producer thread.
+    std::mutex mutex;
+    std::condition_variable space;
+    std::deque<Delivery> queue;
+    bool finished = false;
+    bool stopped = false;
+};
+
+// One connection slot: it connects when it has a message and no usable connection, and sends its
+// messages one at a time, each waiting for its reply.
+struct Worker {
+    explicit Worker(MllpSender::Impl& s)
+        : sender(s), socket(s.io), resolver(s.io), deadline(s.io), wait_timer(s.io), sleep_timer(s.io),
+          decoder(s.options.max_reply_size) {}
+
+    awaitable<void> run();
+    awaitable<DeliveryOutcome> deliver(Delivery& delivery);
+
+    // --- the connection ----------------------------------------------------------------------
+    bool open() const { return socket.is_open(); }
+    awaitable<SendProblem> connect(std::string& detail);
+    void close(std::string_view why) {
+        boost::system::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        tls.reset();
+        socket = tcp::socket(sender.io);
+        decoder = MllpDecoder(sender.options.max_reply_size);
+        used = false;
+        if (connected) sender.event(ClientEvent::closed, connection, why);
+        connected = false;
+    }
+    // Bytes (or the end) waiting on a connection that has no message out: the peer closed it, or
+    // sent something unasked. Either way it is not to be trusted with the next message.
+    bool stale() {
+        if (decoder.in_frame()) return true;
+        pollfd p{socket.native_handle(), POLLIN, 0};
+        return ::poll(&p, 1, 0) > 0;
+    }
+    // The deadline closes the connection when it passes: every operation waiting on it ends.
+    void arm(SteadyClock::time_point when) {
+        timed_out = false;
+        deadline.expires_at(when);
+        deadline.async_wait([this, generation = ++deadline_generation](boost::system::error_code ec) {
+            if (ec || generation != deadline_generation) return;
+            timed_out = true;
+            resolver.cancel();
+            boost::system::error_code ignored;
+            socket.close(ignored);
+        });
+    }
+    void disarm() {
+        ++deadline_generation;
+        deadline.cancel();
+    }
+    awaitable<void> write_all(std::string_view bytes, boost::system::error_code& ec) {
+        if (tls) co_await asio::async_write(*tls, asio::buffer(bytes.data(), bytes.size()), awaitable_with(ec));
+        else co_await asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()), awaitable_with(ec));
+    }
+    awaitable<std::size_t> read_some(boost::system::error_code& ec) {
+        if (tls) co_return co_await tls->async_read_some(asio::buffer(buffer), awaitable_with(ec));
+        co_return co_await socket.async_read_some(asio::buffer(buffer), awaitable_with(ec));
+    }
+    // Reads until a whole frame (its message in `reply`), or a problem.
+    awaitable<SendProblem> read_reply(std::string& detail, std::uint64_t& bytes_received);
+
+    MllpSender::Impl& sender;
+    tcp::socket socket;
+    std::optional<ssl::stream<tcp::socket&>> tls;
+    tcp::resolver resolver;
+    asio::steady_timer deadline, wait_timer, sleep_timer;
+    std::uint64_t deadline_generation = 0;
+    bool timed_out = false;
+    bool connected = false;  // since the last close()
+    bool used = false;       // a message went out on this connection
+    std::uint64_t connection = 0;
+    MllpDecoder decoder;
+    MllpEvent event;
+    std::string reply, framed;
+    std::array<char, 16 * 1024> buffer{};
+};
+
+awaitable<SendProblem> Worker::connect(std::string& detail) {
+    const SenderOptions& o = sender.options;
+    boost::system::error_code ec;
+    arm(SteadyClock::now() + o.connect_timeout);
+    auto results = co_await resolver.async_resolve(o.peer.host, std::to_string(o.peer.port), awaitable_with(ec));
+    if (!ec) co_await asio::async_connect(socket, results, awaitable_with(ec));
+    if (ec) {
+        disarm();
+        detail = timed_out ? fmt::format("no connection within {} ms", o.connect_timeout.count()) : ec.message();
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        co_return SendProblem::connect;
+    }
+    socket.set_option(tcp::no_delay(true), ec);  // one small frame, then a wait: never hold it back
+    socket.set_option(asio::socket_base::keep_alive(true), ec);
+    connection = ++sender.connections_opened;
+    if (sender.tls_context) {
+        tls.emplace(socket, *sender.tls_context);
+        const std::string& name = o.tls.server_name.empty() ? o.peer.host : o.tls.server_name;
+        if (!is_ip_literal(name)) SSL_set_tlsext_host_name(tls->native_handle(), name.c_str());
+        if (!o.tls.insecure) {
+            tls->set_verify_mode(ssl::verify_peer);
+            tls->set_verify_callback(ssl::host_name_verification(name));
+        }
+        co_await tls->async_handshake(ssl::stream_base::client, awaitable_with(ec));
+        if (ec) {
+            disarm();
+            detail = timed_out ? fmt::format("no TLS handshake within {} ms", o.connect_timeout.count())
+                               : tls_error_text(ec);
+            tls.reset();
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            co_return SendProblem::tls;
+        }
+    }
+    disarm();
+    connected = true;
+    sender.connected_once = true;
+    sender.event(ClientEvent::connected, connection, o.peer.to_string());
+    co_return SendProblem::none;
+}
+
+awaitable<SendProblem> Worker::read_reply(std::string& detail, std::uint64_t& bytes_received) {
+    for (;;) {
+        while (decoder.next(event)) {
+            if (event.kind == MllpEvent::Kind::oversized) {
+                detail = fmt::format("reply of {} bytes is larger than the limit", event.size);
+                co_return SendProblem::garbage;
+            }
+            if (event.kind == MllpEvent::Kind::skipped) {
+                detail = fmt::format("{} bytes outside an MLLP frame", event.size);
+                co_return SendProblem::garbage;
+            }
+            if (event.end != FrameEnd::complete) {
+                detail = "reply frame cut short";
+                co_return event.end == FrameEnd::unterminated ? SendProblem::closed : SendProblem::garbage;
+            }
+            reply.swap(event.message);
+            co_return SendProblem::none;
+        }
+        boost::system::error_code ec;
+        std::size_t n = co_await read_some(ec);
+        if (ec) {
+            if (timed_out) {
+                detail = fmt::format("no reply within {} ms", sender.options.ack_timeout.count());
+                co_return SendProblem::timeout;
+            }
+            detail = ec == asio::error::eof ? "closed by the peer" : ec.message();
+            co_return SendProblem::closed;
+        }
+        bytes_received += n;
+        std::string_view chunk(buffer.data(), n);
+        decoder.feed(chunk);
+        // Bytes that are not a frame and no start block after them: the codec would say so only
+        // when a frame began; a reply that is no frame at all is judged now, not at the timeout.
+        if (!decoder.in_frame() && chunk.find_first_not_of(" \t\r\n") != std::string_view::npos &&
+            chunk.find(kMllpStartBlock) == std::string_view::npos && chunk.find(kMllpEndBlock) == std::string_view::npos) {
+            detail = fmt::format("{} bytes outside an MLLP frame", n);
+            co_return SendProblem::garbage;
+        }
+    }
+}
+
+awaitable<DeliveryOutcome> Worker::deliver(Delivery& delivery) {
+    const SenderOptions& o = sender.options;
+    DeliveryOutcome out;
+    out.tag = delivery.tag;
+    framed.clear();
+    if (Status s = append_mllp_frame(framed, delivery.message); !s) {
+        out.status = DeliveryStatus::failed;
+        out.problem = SendProblem::garbage;
+        out.problem_detail = "the message holds an MLLP block byte and cannot be framed";
+        co_return out;
+    }
+    int retries_made = 0;
+    bool free_resend_used = false;
+    for (;;) {
+        ++out.attempts;
+        SendProblem problem = SendProblem::none;
+        std::string detail;
+        out.ack.reset();
+        out.ack_message.clear();
+        if (open() && used && stale()) close("the peer closed the connection, or sent what was not asked for");
+        if (!open()) problem = co_await connect(detail);
+        out.connection = connection;
+        bool reused = used;
+        std::uint64_t bytes_received = 0;
+        if (problem == SendProblem::none) {
+            co_await sender.pace(sleep_timer);
+            auto start = SteadyClock::now();
+            boost::system::error_code ec;
+            arm(start + o.ack_timeout);
+            used = true;
+            co_await write_all(framed, ec);
+            if (ec) {
+                problem = timed_out ? SendProblem::timeout : SendProblem::closed;
+                detail = timed_out ? fmt::format("not written within {} ms", o.ack_timeout.count()) : ec.message();
+            } else if (!o.wait_for_ack) {
+                disarm();
+                out.status = DeliveryStatus::sent;
+                co_return out;
+            } else {
+                problem = co_await read_reply(detail, bytes_received);
+            }
+            disarm();
+            out.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
+            // A kept connection the peer dropped while we were away: the message never reached an
+            // application; open a new connection and send it again, once, without counting a retry.
+            if (problem == SendProblem::closed && reused && bytes_received == 0 && !free_resend_used) {
+                free_resend_used = true;
+                --out.attempts;
+                close("closed by the peer while idle");
+                continue;
+            }
+            if (problem == SendProblem::none) {
+                if (o.mllp2) {
+                    if (reply == kMllp2Accept) problem = SendProblem::none;
+                    else if (reply == kMllp2Reject) problem = SendProblem::AR, detail = "negative commit acknowledgment";
+                    else problem = SendProblem::garbage, detail = "reply is no MLLP release 2 commit acknowledgment";
+                } else {
+                    out.ack_message = reply;
+                    auto parsed = Message::parse(std::string_view(out.ack_message));
+                    if (!parsed) {
+                        problem = SendProblem::garbage;
+                        detail = "reply is no HL7 message";
+                    } else if (auto ack = parse_ack(*parsed); !ack) {
+                        problem = SendProblem::garbage;
+                        detail = ack.error().code == "bad-ack-code" ? "reply has no valid MSA-1" : "reply has no MSA segment";
+                    } else {
+                        out.ack = std::move(*ack);
+                        auto original = Message::parse(std::string_view(delivery.message));
+                        if (o.check_control_id && (!original || !acknowledges(*out.ack, *original))) {
+                            problem = SendProblem::mismatch;
+                            detail = "MSA-2 does not name this message's MSH-10";
+                        } else {
+                            problem = problem_for(out.ack->code);
+                        }
+                    }
+                }
+            }
+        }
+        out.problem = problem;
+        out.problem_detail = detail;
+        if (problem == SendProblem::none) {
+            out.status = DeliveryStatus::accepted;
+            co_return out;
+        }
+        // A negative ACK leaves the connection in step; anything else may not, so it goes.
+        if (!is_nak(problem) && open()) close(send_problem_name(problem));
+        if (o.retried.has(problem) && retries_made < o.retries && !sender.is_stopped()) {
+            ++retries_made;
+            ++sender.retries;
+            auto wait = sender.backoff_for(retries_made);
+            sender.event(ClientEvent::retrying, connection,
+                         fmt::format("{} ({}); attempt {} in {} ms", send_problem_name(problem), detail,
+                                     out.attempts + 1, wait.count()));
+            sleep_timer.expires_after(wait);
+            boost::system::error_code ignored;
+            co_await sleep_timer.async_wait(awaitable_with(ignored));
+            if (!sender.is_stopped()) continue;
+        }
+        out.status = is_nak(problem) && !o.retried.has(problem) ? DeliveryStatus::rejected : DeliveryStatus::failed;
+        co_return out;
+    }
+}
+
+awaitable<void> Worker::run() {
+    for (;;) {
+        std::optional<Delivery> delivery = co_await sender.take(wait_timer);
+        if (!delivery) break;
+        DeliveryOutcome outcome = co_await deliver(*delivery);
+        bool failed = outcome.status == DeliveryStatus::failed;
+        sender.on_outcome(std::move(outcome));
+        if (failed) sender.stop_from_io();  // order matters more than progress: later messages wait
+    }
+    close("done");
+    if (--sender.workers_running == 0) {
+        // Whatever is left was taken but never attempted.
+        std::deque<Delivery> left;
+        {
+            std::lock_guard lock(sender.mutex);
+            left.swap(sender.queue);
+        }
+        for (Delivery& d : left) {
+            DeliveryOutcome out;
+            out.tag = d.tag;
+            out.status = DeliveryStatus::not_sent;
+            sender.on_outcome(std::move(out));
+        }
+        sender.signals.cancel();
+    }
+}
+
+awaitable<std::optional<Delivery>> MllpSender::Impl::take(asio::steady_timer& wait_timer) {
+    for (;;) {
+        {
+            std::lock_guard lock(mutex);
+            if (stopped) co_return std::nullopt;
+            if (!queue.empty()) {
+                Delivery d = std::move(queue.front());
+                queue.pop_front();
+                space.notify_one();
+                co_return d;
+            }
+            if (finished) co_return std::nullopt;
+        }
+        wait_timer.expires_at(SteadyClock::time_point::max());
+        waiting.push_back(&wait_timer);
+        boost::system::error_code ignored;
+        co_await wait_timer.async_wait(awaitable_with(ignored));
+    }
+}
+
+awaitable<void> MllpSender::Impl::pace(asio::steady_timer& timer) {
+    if (options.rate <= 0) co_return;
+    auto now = SteadyClock::now();
+    auto slot = std::max(now, next_slot);
+    next_slot = slot + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(1.0 / options.rate));
+    if (slot <= now) co_return;
+    timer.expires_at(slot);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(awaitable_with(ignored));
+}
+
+// Exponential, capped, with "equal jitter" (half fixed, half random): senders that failed together
+// do not all come back at the same instant.
+std::chrono::milliseconds MllpSender::Impl::backoff_for(int retry) {
+    double base = static_cast<double>(options.backoff.count());
+    for (int i = 1; i < retry && base < static_cast<double>(options.max_backoff.count()); ++i) base *= 2;
+    base = std::min(base, static_cast<double>(options.max_backoff.count()));
+    std::uniform_real_distribution<double> half(0.0, base / 2);
+    return std::chrono::milliseconds(static_cast<std::int64_t>(base / 2 + half(rng)));
+}
+
+void MllpSender::Impl::stop_from_io() {
+    bool first = false;
+    {
+        std::lock_guard lock(mutex);
+        first = !stopped;
+        stopped = true;
+    }
+    space.notify_all();
+    if (first) event(ClientEvent::stopping, 0, "");
+    wake_waiting();
+    for (auto& w : workers) w->sleep_timer.cancel();
+}
+
+MllpSender::MllpSender(SenderOptions options, OutcomeHandler on_outcome, EventHandler on_event)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(on_outcome), std::move(on_event))) {}
+
+MllpSender::~MllpSender() = default;
+
+Status MllpSender::prepare() {
+    const TlsClientOptions& t = impl_->options.tls;
+    if (impl_->options.connections == 0) return make_error("bad-option", "at least one connection is needed");
+    if (!t.enabled) return {};
+    if (t.cert_file.empty() != t.key_file.empty())
+        return make_error("bad-option", "a client certificate needs both --tls-cert and --tls-key");
+    try {
+        ssl::context context(ssl::context::tls_client);
+        context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        if (!t.ca_file.empty()) context.load_verify_file(t.ca_file);
+        else context.set_default_verify_paths();
+        if (!t.cert_file.empty()) {
+            context.use_certificate_chain_file(t.cert_file);
+            context.use_private_key_file(t.key_file, ssl::context::pem);
+        }
+        impl_->tls_context.emplace(std::move(context));
+    } catch (const boost::system::system_error& e) {
+        return make_error("tls-setup", fmt::format("TLS set-up failed: {}", tls_error_text(e.code())));
+    }
+    return {};
+}
+
+bool MllpSender::submit(Delivery delivery) {
+    {
+        std::unique_lock lock(impl_->mutex);
+        impl_->space.wait(lock, [&] { return impl_->stopped || impl_->queue.size() < impl_->options.queue_limit; });
+        if (impl_->stopped) return false;
+        impl_->queue.push_back(std::move(delivery));
+    }
+    asio::post(impl_->io, [impl = impl_.get()] { impl->wake_waiting(); });
+    return true;
+}
+
+void MllpSender::finish() {
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->finished = true;
+    }
+    asio::post(impl_->io, [impl = impl_.get()] { impl->wake_waiting(); });
+}
+
+void MllpSender::run() {
+    Impl& s = *impl_;
+    if (s.options.handle_signals) {
+        s.signals.add(SIGTERM);
+        s.signals.add(SIGINT);
+        s.signals.async_wait([&s](boost::system::error_code ec, int) {
+            if (!ec) s.stop_from_io();
+        });
+    }
+    for (std::size_t i = 0; i < s.options.connections; ++i) s.workers.push_back(std::make_unique<Worker>(s));
+    s.workers_running = s.workers.size();
+    for (auto& w : s.workers) asio::co_spawn(s.io, w->run(), asio::detached);
+    s.io.run();
+}
+
+void MllpSender::stop() {
+    asio::post(impl_->io, [impl = impl_.get()] { impl->stop_from_io(); });
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopped = true;
+    impl_->space.notify_all();
+}
+
+bool MllpSender::stopping() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->stopped;
+}
+bool MllpSender::ever_connected() const { return impl_->connected_once; }
+std::uint64_t MllpSender::retries_made() const { return impl_->retries; }
+
+}  // namespace hl7::net
