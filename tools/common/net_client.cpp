@@ -109,6 +109,10 @@ struct MllpSender::Impl {
     }
     // Io thread: the workers waiting for a message look again.
     void wake_waiting() {
+        {
+            std::lock_guard lock(mutex);
+            wake_posted = false;
+        }
         for (asio::steady_timer* t : waiting) t->cancel();
         waiting.clear();
     }
@@ -142,6 +146,11 @@ struct MllpSender::Impl {
     std::deque<Delivery> queue;
     bool finished = false;
     bool stopped = false;
+    // Hand-overs cost a wake-up each (futex, eventfd) unless batched: the producer is woken only
+    // when the queue has drained to half, the workers only when one is idle.
+    std::size_t idle_workers = 0;
+    bool producer_waiting = false;
+    bool wake_posted = false;
 };
 
 // One connection slot: it connects when it has a message and no usable connection, and sends its
@@ -176,20 +185,32 @@ struct Worker {
         return ::poll(&p, 1, 0) > 0;
     }
     // The deadline closes the connection when it passes: every operation waiting on it ends.
+    // The timer is moved only when the deadline comes earlier than it is set for; a later deadline
+    // is taken up when it fires (re-arming a timer per message costs a system call each time).
     void arm(SteadyClock::time_point when) {
         timed_out = false;
+        deadline_at = when;
+        if (deadline_armed && deadline_timer_at <= when) return;
+        start_deadline_timer(when);
+    }
+    void disarm() { deadline_at = SteadyClock::time_point::max(); }
+    void start_deadline_timer(SteadyClock::time_point when) {
+        deadline_armed = true;
+        deadline_timer_at = when;
         deadline.expires_at(when);
         deadline.async_wait([this, generation = ++deadline_generation](boost::system::error_code ec) {
             if (ec || generation != deadline_generation) return;
+            deadline_armed = false;
+            if (deadline_at == SteadyClock::time_point::max()) return;
+            if (SteadyClock::now() < deadline_at) {
+                start_deadline_timer(deadline_at);
+                return;
+            }
             timed_out = true;
             resolver.cancel();
             boost::system::error_code ignored;
             socket.close(ignored);
         });
-    }
-    void disarm() {
-        ++deadline_generation;
-        deadline.cancel();
     }
     awaitable<void> write_all(std::string_view bytes, boost::system::error_code& ec) {
         if (tls) co_await asio::async_write(*tls, asio::buffer(bytes.data(), bytes.size()), awaitable_with(ec));
@@ -208,7 +229,10 @@ struct Worker {
     tcp::resolver resolver;
     asio::steady_timer deadline, wait_timer, sleep_timer;
     std::uint64_t deadline_generation = 0;
+    SteadyClock::time_point deadline_at = SteadyClock::time_point::max(), deadline_timer_at{};
+    bool deadline_armed = false;
     bool timed_out = false;
+    SteadyClock::time_point last_reply{};
     bool connected = false;  // since the last close()
     bool used = false;       // a message went out on this connection
     std::uint64_t connection = 0;
@@ -320,7 +344,10 @@ awaitable<DeliveryOutcome> Worker::deliver(Delivery& delivery) {
         std::string detail;
         out.ack.reset();
         out.ack_message.clear();
-        if (open() && used && stale()) close("the peer closed the connection, or sent what was not asked for");
+        // Checked after a pause only: between back-to-back messages there is no time for it, and
+        // an unasked reply would show as a mismatch anyway.
+        if (open() && used && SteadyClock::now() - last_reply > std::chrono::milliseconds(20) && stale())
+            close("the peer closed the connection, or sent what was not asked for");
         if (!open()) problem = co_await connect(detail);
         out.connection = connection;
         bool reused = used;
@@ -343,7 +370,8 @@ awaitable<DeliveryOutcome> Worker::deliver(Delivery& delivery) {
                 problem = co_await read_reply(detail, bytes_received);
             }
             disarm();
-            out.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
+            last_reply = SteadyClock::now();
+            out.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(last_reply - start);
             // A kept connection the peer dropped while we were away: the message never reached an
             // application; open a new connection and send it again, once, without counting a retry.
             if (problem == SendProblem::closed && reused && bytes_received == 0 && !free_resend_used) {
@@ -414,6 +442,8 @@ awaitable<void> Worker::run() {
         if (failed) sender.stop_from_io();  // order matters more than progress: later messages wait
     }
     close("done");
+    ++deadline_generation;
+    deadline.cancel();  // a timer still armed would keep the io_context running
     if (--sender.workers_running == 0) {
         // Whatever is left was taken but never attempted.
         std::deque<Delivery> left;
@@ -432,17 +462,22 @@ awaitable<void> Worker::run() {
 }
 
 awaitable<std::optional<Delivery>> MllpSender::Impl::take(asio::steady_timer& wait_timer) {
+    bool idle = false;
     for (;;) {
         {
             std::lock_guard lock(mutex);
+            if (idle) --idle_workers;
+            idle = false;
             if (stopped) co_return std::nullopt;
             if (!queue.empty()) {
                 Delivery d = std::move(queue.front());
                 queue.pop_front();
-                space.notify_one();
+                if (producer_waiting && queue.size() <= options.queue_limit / 2) space.notify_one();
                 co_return d;
             }
             if (finished) co_return std::nullopt;
+            ++idle_workers;
+            idle = true;
         }
         wait_timer.expires_at(SteadyClock::time_point::max());
         waiting.push_back(&wait_timer);
@@ -514,13 +549,21 @@ Status MllpSender::prepare() {
 }
 
 bool MllpSender::submit(Delivery delivery) {
+    Impl& s = *impl_;
+    bool wake = false;
     {
-        std::unique_lock lock(impl_->mutex);
-        impl_->space.wait(lock, [&] { return impl_->stopped || impl_->queue.size() < impl_->options.queue_limit; });
-        if (impl_->stopped) return false;
-        impl_->queue.push_back(std::move(delivery));
+        std::unique_lock lock(s.mutex);
+        if (s.queue.size() >= s.options.queue_limit) {
+            s.producer_waiting = true;
+            s.space.wait(lock, [&] { return s.stopped || s.queue.size() < s.options.queue_limit; });
+            s.producer_waiting = false;
+        }
+        if (s.stopped) return false;
+        s.queue.push_back(std::move(delivery));
+        wake = s.idle_workers > 0 && !s.wake_posted;
+        if (wake) s.wake_posted = true;
     }
-    asio::post(impl_->io, [impl = impl_.get()] { impl->wake_waiting(); });
+    if (wake) asio::post(s.io, [impl = impl_.get()] { impl->wake_waiting(); });
     return true;
 }
 

@@ -111,7 +111,11 @@ private:
 class Report {
 public:
     Report(const Options& o, cli::Reporter& reporter, int ack_fd) : o_(o), reporter_(reporter), ack_fd_(ack_fd) {
-        out_.set_flush_each_record(true);
+        // A pipe or a terminal gets each line at once; a file gets lines in blocks, and at least
+        // every 100 ms (a write per message would cost as much as sending it).
+        struct stat st {};
+        flush_each_ = ::fstat(1, &st) != 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || ::isatty(1) == 1;
+        out_.set_flush_each_record(flush_each_);
     }
 
     void add(Origin origin, std::uint64_t tag) {
@@ -239,16 +243,24 @@ private:
         }
         line += ']';
     }
+    void end_record() {
+        out_.end_record();
+        if (flush_each_) return;
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_flush_ < std::chrono::milliseconds(100)) return;
+        out_.flush();
+        last_flush_ = now;
+    }
     void write_line(const std::string& line, std::string_view ack) {
         if (o_.ack_out == "-") {
             if (ack.empty()) return;
             out_.buffer().append(ack);
             out_.buffer() += '\n';
-            out_.end_record();
+            end_record();
             return;
         }
         out_.buffer() += line;
-        out_.end_record();
+        end_record();
         if (ack_fd_ >= 0 && !ack.empty()) {
             std::string record(ack);
             record += '\n';
@@ -318,6 +330,8 @@ private:
     std::array<std::uint64_t, 5> counts_{};
     std::uint64_t unparseable_ = 0, skipped_ = 0, dry_run_ = 0;
     bool journal_failed_ = false, move_failed_ = false;
+    bool flush_each_ = true;
+    std::chrono::steady_clock::time_point last_flush_{};
     std::vector<std::string> settled_;
 };
 
