@@ -27,5 +27,6 @@ complete -c hl7send -l delete -d 'With --from-dir: delete files once sent, not m
 complete -c hl7send -l follow -d 'With --from-dir: keep sending files as they arrive, until SIGTERM'
 complete -c hl7send -l journal -r -F -d 'Record delivered messages in FILE; skip those already there'
 complete -c hl7send -l ack-out -r -F -d 'Write each ACK as received to FILE ('\''-'\'': stdout, for the report)'
+complete -c hl7send -s q -l quiet -d 'Nothing on stderr: no summary, no diagnostics'
 complete -c hl7send -l max-message-size -x -d 'Skip (and report) a message larger than SIZE (default 64M; K, M, G)'
 complete -c hl7send -l idle-flush -x -d 'Pipe: end a message MS after its last segment end (default 100, 0 off)'

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <charconv>
 #include <csignal>
 #include <map>
@@ -14,6 +15,7 @@
 namespace hl7::net {
 
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -54,9 +56,14 @@ std::string_view server_event_name(ServerEvent event) {
 
 namespace {
 
-// The seam for TLS: everything below reads and writes a Stream; an asio::ssl::stream<tcp::socket>
-// with a handshake after accept would take its place.
+// A connection reads and writes its socket, or the TLS stream over it (Connection::tls).
 using Stream = tcp::socket;
+
+std::string tls_reason(const boost::system::error_code& ec) {
+    std::string text = ec.message();  // OpenSSL's reason, without the numbers in brackets after it
+    if (auto paren = text.find(" ("); paren != std::string::npos) text.resize(paren);
+    return text;
+}
 
 std::string endpoint_text(const tcp::endpoint& e) {
     Endpoint p{e.address().to_string(), e.port()};
@@ -104,6 +111,7 @@ struct MllpServer::Impl {
     std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
     bool stopping = false;
     Endpoint bound;
+    std::optional<ssl::context> tls_context;
 };
 
 struct Connection : std::enable_shared_from_this<Connection> {
@@ -113,6 +121,37 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
     void start() {
         server.report(ServerEvent::opened, &info, "");
+        if (server.tls_context) {
+            handshake();
+            return;
+        }
+        serve();
+    }
+
+    // TLS first: the handshake must finish within its timeout, or the connection goes.
+    void handshake() {
+        tls.emplace(stream, *server.tls_context);
+        frame_timer.expires_after(server.options.tls.handshake_timeout);
+        frame_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (ec || self->closed || self->handshaken) return;
+            self->server.report(ServerEvent::violation, &self->info, "TLS handshake not finished in time");
+            self->close_now("TLS handshake timeout");
+        });
+        tls->async_handshake(ssl::stream_base::server, [self = shared_from_this()](boost::system::error_code ec) {
+            if (self->closed) return;
+            self->frame_timer.cancel();
+            if (ec) {
+                self->server.report(ServerEvent::violation, &self->info,
+                                    fmt::format("TLS handshake failed: {}", tls_reason(ec)));
+                self->close_now("TLS handshake failed");
+                return;
+            }
+            self->handshaken = true;
+            self->serve();
+        });
+    }
+
+    void serve() {
         last_read = SteadyClock::now();
         arm_idle_timer();
         do_read();
@@ -125,16 +164,16 @@ struct Connection : std::enable_shared_from_this<Connection> {
             return;
         }
         reading = true;
-        stream.async_read_some(asio::buffer(buffer), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-            self->on_read(ec, n);
-        });
+        auto on_read = [self = shared_from_this()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); };
+        if (tls) tls->async_read_some(asio::buffer(buffer), std::move(on_read));
+        else stream.async_read_some(asio::buffer(buffer), std::move(on_read));
     }
 
     void on_read(boost::system::error_code ec, std::size_t n) {
         reading = false;
         if (closed || closing) return;
         if (ec) {
-            if (ec == asio::error::eof || ec == asio::error::connection_reset) {
+            if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == ssl::error::stream_truncated) {
                 decoder.finish();
                 process_events();
                 close_after_writes("peer closed");
@@ -201,22 +240,23 @@ struct Connection : std::enable_shared_from_this<Connection> {
         out_pending.clear();
         writing = true;
         // Asio sends with MSG_NOSIGNAL on Linux: a peer that has gone is an error here, not SIGPIPE.
-        asio::async_write(stream, asio::buffer(out_writing),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                              self->writing = false;
-                              self->out_writing.clear();
-                              if (self->closed) return;
-                              if (ec) {
-                                  self->close_now(fmt::format("write error: {}", ec.message()));
-                                  return;
-                              }
-                              if (!self->out_pending.empty()) self->flush_writes();
-                              else if (self->closing) self->close_now(self->close_reason);
-                              else if (self->paused) {
-                                  self->paused = false;
-                                  self->do_read();
-                              }
-                          });
+        auto on_written = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+            self->writing = false;
+            self->out_writing.clear();
+            if (self->closed) return;
+            if (ec) {
+                self->close_now(fmt::format("write error: {}", ec.message()));
+                return;
+            }
+            if (!self->out_pending.empty()) self->flush_writes();
+            else if (self->closing) self->close_now(self->close_reason);
+            else if (self->paused) {
+                self->paused = false;
+                self->do_read();
+            }
+        };
+        if (tls) asio::async_write(*tls, asio::buffer(out_writing), std::move(on_written));
+        else asio::async_write(stream, asio::buffer(out_writing), std::move(on_written));
     }
 
     // Sends the replies already queued, then closes; reads nothing more.
@@ -334,6 +374,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
     MllpServer::Impl& server;
     Stream stream;
+    std::optional<ssl::stream<tcp::socket&>> tls;
+    bool handshaken = false;
     ConnectionInfo info;
     MllpDecoder decoder;
     MllpEvent event;
@@ -373,6 +415,8 @@ void MllpServer::Impl::do_accept() {
             boost::system::error_code ignored;
             socket.close(ignored);
         } else {
+            boost::system::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);  // an ACK is one small write: never hold it back
             auto connection = std::make_shared<Connection>(*this, std::move(socket), std::move(info));
             connections.emplace(connection->info.id, connection);
             connection->start();
@@ -411,6 +455,22 @@ MllpServer::~MllpServer() = default;
 
 Status MllpServer::open() {
     Impl& s = *impl_;
+    if (const TlsServerOptions& t = s.options.tls; t.enabled()) {
+        try {
+            ssl::context context(ssl::context::tls_server);
+            context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                                ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+            context.use_certificate_chain_file(t.cert_file);
+            context.use_private_key_file(t.key_file.empty() ? t.cert_file : t.key_file, ssl::context::pem);
+            if (!t.ca_file.empty()) {
+                context.load_verify_file(t.ca_file);
+                context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+            }
+            s.tls_context.emplace(std::move(context));
+        } catch (const boost::system::system_error& e) {
+            return make_error("tls-setup", fmt::format("TLS set-up failed: {}", tls_reason(e.code())));
+        }
+    }
     boost::system::error_code ec;
     tcp::resolver resolver(s.io);
     auto results = resolver.resolve(s.options.listen.host, std::to_string(s.options.listen.port),

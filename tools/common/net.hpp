@@ -5,7 +5,8 @@
 // order; a limit broken (size, idle time, frame time, connection count) closes that connection alone
 // and is reported without a byte of its content; writing to a peer that has gone never raises SIGPIPE.
 // Asio stays inside net.cpp: this header is plain C++ so that every tool compiles fast. The byte
-// stream is one type behind one seam in net.cpp (plain TCP now), so TLS can be added there.
+// stream is TCP, or TLS over it when ServerOptions::tls asks (a connection whose handshake fails is
+// closed and reported, never handed a frame).
 #pragma once
 
 #include <chrono>
@@ -55,6 +56,16 @@ enum class ServerEvent : std::uint8_t {
 };
 std::string_view server_event_name(ServerEvent event);
 
+// TLS as a server (TLS 1.2 or later): this certificate chain and key; with `ca_file`, every client
+// must present a certificate signed by one of its CAs (mutual TLS).
+struct TlsServerOptions {
+    std::string cert_file;
+    std::string key_file;
+    std::string ca_file;
+    std::chrono::milliseconds handshake_timeout{10000};
+    bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ServerOptions {
     Endpoint listen{"127.0.0.1", 2575};
     std::size_t max_connections = 256;
@@ -66,6 +77,7 @@ struct ServerOptions {
     bool handle_signals = true;                     // SIGTERM and SIGINT call stop()
     AllowList allow;                                // peers admitted; empty: all
     std::function<void()> on_hangup;  // with handle_signals: SIGHUP calls it in the server's thread
+    TlsServerOptions tls;
 };
 
 // A frame: its message bytes (without framing) and where it began in the connection's stream.

@@ -67,6 +67,10 @@ std::string tls_error_text(const boost::system::error_code& ec) {
 
 auto awaitable_with(boost::system::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
+bool is_tls_error(const boost::system::error_code& ec) {
+    return ec.category() == asio::error::get_ssl_category() || ec.category() == ssl::error::get_stream_category();
+}
+
 }  // namespace
 
 std::string_view send_problem_name(SendProblem problem) { return kProblemNames[static_cast<std::size_t>(problem)]; }
@@ -235,6 +239,7 @@ struct Worker {
     SteadyClock::time_point last_reply{};
     bool connected = false;  // since the last close()
     bool used = false;       // a message went out on this connection
+    bool first_on_connection = false;  // the message out is the connection's first
     std::uint64_t connection = 0;
     MllpDecoder decoder;
     MllpEvent event;
@@ -309,6 +314,15 @@ awaitable<SendProblem> Worker::read_reply(std::string& detail, std::uint64_t& by
                 detail = fmt::format("no reply within {} ms", sender.options.ack_timeout.count());
                 co_return SendProblem::timeout;
             }
+            // A TLS alert (the server refused our certificate, say) is a TLS problem, not a close.
+            if (is_tls_error(ec) && ec != ssl::error::stream_truncated) {
+                detail = tls_error_text(ec);
+                co_return SendProblem::tls;
+            }
+            if (ec == ssl::error::stream_truncated && tls && first_on_connection) {
+                detail = "the server ended TLS before any reply (a client certificate it did not accept?)";
+                co_return SendProblem::tls;
+            }
             detail = ec == asio::error::eof ? "closed by the peer" : ec.message();
             co_return SendProblem::closed;
         }
@@ -338,6 +352,9 @@ awaitable<DeliveryOutcome> Worker::deliver(Delivery& delivery) {
     }
     int retries_made = 0;
     bool free_resend_used = false;
+    // One slot per message, taken before the connection is looked at: a connection opened and
+    // then left idle for the slot could be closed by the peer in between.
+    co_await sender.pace(sleep_timer);
     for (;;) {
         ++out.attempts;
         SendProblem problem = SendProblem::none;
@@ -353,15 +370,16 @@ awaitable<DeliveryOutcome> Worker::deliver(Delivery& delivery) {
         bool reused = used;
         std::uint64_t bytes_received = 0;
         if (problem == SendProblem::none) {
-            co_await sender.pace(sleep_timer);
             auto start = SteadyClock::now();
             boost::system::error_code ec;
             arm(start + o.ack_timeout);
+            first_on_connection = !reused;
             used = true;
             co_await write_all(framed, ec);
             if (ec) {
-                problem = timed_out ? SendProblem::timeout : SendProblem::closed;
-                detail = timed_out ? fmt::format("not written within {} ms", o.ack_timeout.count()) : ec.message();
+                problem = timed_out ? SendProblem::timeout : is_tls_error(ec) ? SendProblem::tls : SendProblem::closed;
+                detail = timed_out ? fmt::format("not written within {} ms", o.ack_timeout.count())
+                                   : is_tls_error(ec) ? tls_error_text(ec) : ec.message();
             } else if (!o.wait_for_ack) {
                 disarm();
                 out.status = DeliveryStatus::sent;

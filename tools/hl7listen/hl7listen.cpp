@@ -32,6 +32,7 @@ struct Options {
     std::string to = "er7";
     std::string segment_end = "cr";
     std::string out_dir, spool, ack_cmd, dedupe;
+    std::string tls_cert, tls_key, tls_ca;
     std::vector<std::string> allow;
     std::string ack = "original";
     std::string max_message_size = "16M";
@@ -267,6 +268,14 @@ DefinedOptions define_options(cli::Cli& cli, Options& o) {
             auto range = net::parse_cidr(text);
             return range ? std::string() : range.error().text;
         });
+    auto* tls_cert = cli.file(
+        app.add_option("--tls-cert", o.tls_cert, "Serve TLS (1.2+) with this certificate chain (PEM)")->type_name("FILE"));
+    cli.file(app.add_option("--tls-key", o.tls_key, "The certificate's private key (PEM; default: in --tls-cert)")
+                 ->type_name("FILE")
+                 ->needs(tls_cert));
+    cli.file(app.add_option("--tls-ca", o.tls_ca, "Require client certificates signed by these CAs (mutual TLS)")
+                 ->type_name("FILE")
+                 ->needs(tls_cert));
     auto* to = cli.choices(app.add_option("--to", o.to, "Output form: er7 (default), json (NDJSON) or mllp"),
                            {"er7", "json", "mllp"});
     d.segment_end = cli.choices(
@@ -342,6 +351,9 @@ net::ServerOptions server_options(const Options& o, const net::Endpoint& endpoin
     s.drain_timeout = millis(o.drain_timeout);
     s.quiet_exit = millis(o.timeout);
     for (const std::string& cidr : o.allow) s.allow.add(*net::parse_cidr(cidr));
+    s.tls.cert_file = o.tls_cert;
+    s.tls.key_file = o.tls_key;
+    s.tls.ca_file = o.tls_ca;
     return s;
 }
 
@@ -379,7 +391,7 @@ int main(int argc, char** argv) {
     server_ref = &server;
     if (Status s = server.open(); !s) {
         reporter.error(s.error().text);
-        return cli::exit_unavailable;
+        return s.error().code == "tls-setup" ? cli::exit_no_input : cli::exit_unavailable;
     }
     server.run();
     return receiver.status();

@@ -138,6 +138,8 @@ public:
             }
         }
         ++counts_[static_cast<std::size_t>(d.status)];
+        if (d.status == DeliveryStatus::failed)
+            unreachable_ = d.problem == net::SendProblem::connect || d.problem == net::SendProblem::tls;
         std::string_view status = net::delivery_status_name(d.status);
         std::string line = begin_line(origin, status);
         if (d.ack) {
@@ -160,7 +162,7 @@ public:
             }
         }
         if (d.attempts > 0) line += fmt::format(",\"attempts\":{}", d.attempts);
-        if (d.connection > 0)
+        if (d.connection > 0 && d.round_trip.count() > 0)
             line += fmt::format(",\"rtt_ms\":{:.3f},\"connection\":{}",
                                 static_cast<double>(d.round_trip.count()) / 1000.0, d.connection);
         line += "}\n";
@@ -222,6 +224,8 @@ public:
     std::uint64_t unparseable() const { return unparseable_; }
     std::uint64_t skipped() const { return skipped_; }
     std::uint64_t dry_runs() const { return dry_run_; }
+    // The failure that stopped the run was a connection (or TLS handshake) refused.
+    bool unreachable() const { return unreachable_; }
     bool write_failed() { return !out_.finish() || journal_failed_ || move_failed_; }
 
 private:
@@ -229,7 +233,8 @@ private:
         std::string line = "{\"file\":";
         append_json_string(line, o.file);
         line += fmt::format(",\"index\":{},\"control_id\":", o.index);
-        append_json_string(line, o.control_id);
+        if (status == "unparseable") line += "null";  // no message, no MSH-10
+        else append_json_string(line, o.control_id);
         line += ",\"status\":";
         append_json_string(line, status);
         return line;
@@ -352,7 +357,7 @@ private:
     std::unordered_map<std::uint64_t, Origin> origins_;
     std::array<std::uint64_t, 5> counts_{};
     std::uint64_t unparseable_ = 0, skipped_ = 0, dry_run_ = 0;
-    bool journal_failed_ = false, move_failed_ = false;
+    bool journal_failed_ = false, move_failed_ = false, unreachable_ = false;
     bool flush_each_ = true;
     bool progress_ = ::isatty(2) == 1 && !reporter_.quiet();
     bool progress_shown_ = false;
@@ -544,7 +549,10 @@ int finish(const Options& o, cli::Reporter& reporter, Report& report, const Read
     reporter.summary(fmt::format("{} message{}{}{}{}", total, total == 1 ? "" : "s", parts.empty() ? "" : ": ", parts,
                                  tail));
     int status = cli::exit_ok;
-    if (failed || (not_sent && o.from_dir.empty())) status = sender && sender->ever_connected() ? cli::exit_temporary : cli::exit_unavailable;
+    // 69 when the receiver could not be reached at all: refused connections or TLS handshakes and
+    // not one reply; after replies came, a lost receiver is a temporary failure (75).
+    if (failed || (not_sent && o.from_dir.empty()))
+        status = report.unreachable() && accepted + rejected == 0 ? cli::exit_unavailable : cli::exit_temporary;
     else if (report.unparseable() || reader.input_status() != cli::exit_ok)
         status = reader.input_status() != cli::exit_ok ? reader.input_status() : cli::exit_data;
     else if (rejected) status = cli::exit_findings;
@@ -601,6 +609,8 @@ int main(int argc, char** argv) {
                  ->type_name("FILE"));
     cli.file(app.add_option("--ack-out", o.ack_out, "Write each ACK as received to FILE ('-': stdout, for the report)")
                  ->type_name("FILE"));
+    bool quiet = false;
+    app.add_flag("-q,--quiet", quiet, "Nothing on stderr: no summary, no diagnostics");
     cli.add_max_message_size();
     app.get_option("--verbose")->description("One stderr line per connection opened or closed and per retry");
     app.footer("Each message gets one NDJSON line on stdout: file, index, control_id, status (accepted,\n"
@@ -615,6 +625,7 @@ int main(int argc, char** argv) {
                "Exit status: 0 all accepted, 1 some rejected (final NAK), 2 usage, 65 unparseable input,\n"
                "69 no connection could be made, 75 retries exhausted or timed out. See hl7send(1).");
     if (auto status = cli.parse(argc, argv)) return *status;
+    cli.reporter().set_quiet(quiet);
     if (o.peer.empty()) return cli.usage_error("the receiver, HOST:PORT, is required");
     if (!o.from_dir.empty() && !o.files.empty()) return cli.usage_error("--from-dir and FILE arguments exclude each other");
     auto options = sender_options(o);
