@@ -518,8 +518,8 @@ Result<net::SenderOptions> sender_options(const Options& o) {
     return s;
 }
 
-// The summary line, and the exit status from what happened: delivery failures first (69 when no
-// connection was ever made, else 75), then unparseable input (65), then rejections (1).
+// The summary line, and the exit status from what happened: delivery failures first (69 when the
+// receiver was never reached, else 75), then unparseable input (65), then rejections (1).
 int finish(const Options& o, cli::Reporter& reporter, Report& report, const Reader& reader, const net::MllpSender* sender,
            std::chrono::steady_clock::time_point start) {
     using net::DeliveryStatus;
