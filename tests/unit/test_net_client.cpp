@@ -281,3 +281,42 @@ TEST_CASE("TLS set-up errors come from prepare(), before any message") {
     MllpSender half(o, [](DeliveryOutcome&&) {});
     CHECK_FALSE(half.prepare());
 }
+
+TEST_CASE("pipelined (window 4): replies matched in order; a NAK in the middle stays one message's") {
+    TestServer server([](const Message& m, int n) { return ack_with(m, n == 3 ? AckCode::AE : AckCode::AA); });
+    SenderOptions o = options_for(server);
+    o.window = 4;
+    auto outcomes = send_all(o, 10);
+    REQUIRE(outcomes.size() == 10);
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        CAPTURE(i);
+        CHECK(outcomes[i].tag == i + 1);
+        CHECK(outcomes[i].status == (i == 2 ? DeliveryStatus::rejected : DeliveryStatus::accepted));
+        CHECK(outcomes[i].attempts == 1);
+        CHECK(outcomes[i].connection == 1);
+    }
+}
+
+TEST_CASE("pipelined: a mismatch drops the connection, and every message behind it is sent again") {
+    std::atomic<int> mismatches{0};
+    TestServer server([&](const Message& m, int n) {
+        if (n == 2) {
+            ++mismatches;
+            return ack_with(m, AckCode::AA, "OTHER");
+        }
+        return ack_with(m, AckCode::AA);
+    });
+    SenderOptions o = options_for(server);
+    o.window = 4;
+    auto outcomes = send_all(o, 4);
+    REQUIRE(outcomes.size() == 4);
+    CHECK(outcomes[0].status == DeliveryStatus::accepted);
+    CHECK(outcomes[0].attempts == 1);
+    for (std::size_t i = 1; i < 4; ++i) {
+        CAPTURE(i);
+        CHECK(outcomes[i].status == DeliveryStatus::accepted);
+        CHECK(outcomes[i].attempts == 2);
+        CHECK(outcomes[i].connection == 2);
+    }
+    CHECK(mismatches == 1);
+}

@@ -125,7 +125,7 @@ struct MllpSender::Impl {
         return stopped;
     }
     void stop_from_io();
-    awaitable<std::optional<Delivery>> take(asio::steady_timer& wait_timer);
+    awaitable<void> take(asio::steady_timer& wait_timer, std::vector<Delivery>& batch);
     awaitable<void> pace(asio::steady_timer& timer);
     std::chrono::milliseconds backoff_for(int retry);
 
@@ -165,7 +165,11 @@ struct Worker {
           decoder(s.options.max_reply_size) {}
 
     awaitable<void> run();
-    awaitable<DeliveryOutcome> deliver(Delivery& delivery);
+    // Sends a batch (one message, or up to SenderOptions::window pipelined) until each has its
+    // outcome; `outs` gets them in the batch's order.
+    awaitable<void> deliver(std::vector<Delivery>& batch, std::vector<DeliveryOutcome>& outs);
+    // Reads `reply` as the answer to `delivery`: none (accepted), a NAK, or why it is no answer.
+    SendProblem judge(const Delivery& delivery, DeliveryOutcome& out, std::string& detail);
 
     // --- the connection ----------------------------------------------------------------------
     bool open() const { return socket.is_open(); }
@@ -339,37 +343,76 @@ awaitable<SendProblem> Worker::read_reply(std::string& detail, std::uint64_t& by
     }
 }
 
-awaitable<DeliveryOutcome> Worker::deliver(Delivery& delivery) {
+SendProblem Worker::judge(const Delivery& delivery, DeliveryOutcome& out, std::string& detail) {
     const SenderOptions& o = sender.options;
-    DeliveryOutcome out;
-    out.tag = delivery.tag;
-    framed.clear();
-    if (Status s = append_mllp_frame(framed, delivery.message); !s) {
-        out.status = DeliveryStatus::failed;
-        out.problem = SendProblem::garbage;
-        out.problem_detail = "the message holds an MLLP block byte and cannot be framed";
-        co_return out;
+    if (o.mllp2) {
+        if (reply == kMllp2Accept) return SendProblem::none;
+        detail = reply == kMllp2Reject ? "negative commit acknowledgment"
+                                       : "reply is no MLLP release 2 commit acknowledgment";
+        return reply == kMllp2Reject ? SendProblem::AR : SendProblem::garbage;
     }
-    int retries_made = 0;
-    bool free_resend_used = false;
+    out.ack_message = reply;
+    auto parsed = Message::parse(std::string_view(out.ack_message));
+    if (!parsed) {
+        detail = "reply is no HL7 message";
+        return SendProblem::garbage;
+    }
+    auto ack = parse_ack(*parsed);
+    if (!ack) {
+        detail = ack.error().code == "bad-ack-code" ? "reply has no valid MSA-1" : "reply has no MSA segment";
+        return SendProblem::garbage;
+    }
+    out.ack = std::move(*ack);
+    auto original = Message::parse(std::string_view(delivery.message));
+    if (o.check_control_id && (!original || !acknowledges(*out.ack, *original))) {
+        detail = "MSA-2 does not name this message's MSH-10";
+        return SendProblem::mismatch;
+    }
+    return problem_for(out.ack->code);
+}
+
+awaitable<void> Worker::deliver(std::vector<Delivery>& batch, std::vector<DeliveryOutcome>& outs) {
+    const SenderOptions& o = sender.options;
+    outs.assign(batch.size(), DeliveryOutcome{});
+    std::vector<std::size_t> pending;
+    std::vector<int> retries_made(batch.size(), 0);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        outs[i].tag = batch[i].tag;
+        std::string probe;
+        if (Status s = append_mllp_frame(probe, batch[i].message); !s) {
+            outs[i].status = DeliveryStatus::failed;
+            outs[i].problem = SendProblem::garbage;
+            outs[i].problem_detail = "the message holds an MLLP block byte and cannot be framed";
+            continue;
+        }
+        pending.push_back(i);
+    }
     // One slot per message, taken before the connection is looked at: a connection opened and
     // then left idle for the slot could be closed by the peer in between.
-    co_await sender.pace(sleep_timer);
-    for (;;) {
-        ++out.attempts;
-        SendProblem problem = SendProblem::none;
-        std::string detail;
-        out.ack.reset();
-        out.ack_message.clear();
+    for (std::size_t n = 0; n < pending.size(); ++n) co_await sender.pace(sleep_timer);
+    bool free_resend_used = false;
+    std::vector<SendProblem> problems;
+    std::vector<std::string> details;
+    while (!pending.empty()) {
+        for (std::size_t i : pending) {
+            ++outs[i].attempts;
+            outs[i].ack.reset();
+            outs[i].ack_message.clear();
+        }
+        problems.assign(pending.size(), SendProblem::none);
+        details.assign(pending.size(), std::string());
+        SendProblem shared = SendProblem::none;  // one problem for all: no connection, no write
+        std::string shared_detail;
         // Checked after a pause only: between back-to-back messages there is no time for it, and
         // an unasked reply would show as a mismatch anyway.
         if (open() && used && SteadyClock::now() - last_reply > std::chrono::milliseconds(20) && stale())
             close("the peer closed the connection, or sent what was not asked for");
-        if (!open()) problem = co_await connect(detail);
-        out.connection = connection;
+        if (!open()) shared = co_await connect(shared_detail);
         bool reused = used;
         std::uint64_t bytes_received = 0;
-        if (problem == SendProblem::none) {
+        if (shared == SendProblem::none) {
+            framed.clear();
+            for (std::size_t i : pending) (void)append_mllp_frame(framed, batch[i].message);  // checked above
             auto start = SteadyClock::now();
             boost::system::error_code ec;
             arm(start + o.ack_timeout);
@@ -377,86 +420,107 @@ awaitable<DeliveryOutcome> Worker::deliver(Delivery& delivery) {
             used = true;
             co_await write_all(framed, ec);
             if (ec) {
-                problem = timed_out ? SendProblem::timeout : is_tls_error(ec) ? SendProblem::tls : SendProblem::closed;
-                detail = timed_out ? fmt::format("not written within {} ms", o.ack_timeout.count())
-                                   : is_tls_error(ec) ? tls_error_text(ec) : ec.message();
+                shared = timed_out ? SendProblem::timeout : is_tls_error(ec) ? SendProblem::tls : SendProblem::closed;
+                shared_detail = timed_out ? fmt::format("not written within {} ms", o.ack_timeout.count())
+                                          : is_tls_error(ec) ? tls_error_text(ec) : ec.message();
             } else if (!o.wait_for_ack) {
                 disarm();
-                out.status = DeliveryStatus::sent;
-                co_return out;
+                for (std::size_t i : pending) {
+                    outs[i].status = DeliveryStatus::sent;
+                    outs[i].connection = connection;
+                }
+                co_return;
             } else {
-                problem = co_await read_reply(detail, bytes_received);
+                // Replies come in the order the messages went; each gets the ACK timeout from
+                // the one before it.
+                for (std::size_t k = 0; k < pending.size(); ++k) {
+                    std::size_t i = pending[k];
+                    SendProblem p = co_await read_reply(details[k], bytes_received);
+                    auto now = SteadyClock::now();
+                    outs[i].round_trip = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
+                    if (p == SendProblem::none) p = judge(batch[i], outs[i], details[k]);
+                    problems[k] = p;
+                    if (p != SendProblem::none && !is_nak(p)) {
+                        // The connection is out of step: the messages behind got no answer.
+                        for (std::size_t rest = k + 1; rest < pending.size(); ++rest) {
+                            problems[rest] = p;
+                            details[rest] = "no reply: the reply to a message before it failed";
+                        }
+                        break;
+                    }
+                    arm(now + o.ack_timeout);
+                }
             }
             disarm();
             last_reply = SteadyClock::now();
-            out.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(last_reply - start);
-            // A kept connection the peer dropped while we were away: the message never reached an
-            // application; open a new connection and send it again, once, without counting a retry.
-            if (problem == SendProblem::closed && reused && bytes_received == 0 && !free_resend_used) {
-                free_resend_used = true;
-                --out.attempts;
-                close("closed by the peer while idle");
-                continue;
-            }
-            if (problem == SendProblem::none) {
-                if (o.mllp2) {
-                    if (reply == kMllp2Accept) problem = SendProblem::none;
-                    else if (reply == kMllp2Reject) problem = SendProblem::AR, detail = "negative commit acknowledgment";
-                    else problem = SendProblem::garbage, detail = "reply is no MLLP release 2 commit acknowledgment";
-                } else {
-                    out.ack_message = reply;
-                    auto parsed = Message::parse(std::string_view(out.ack_message));
-                    if (!parsed) {
-                        problem = SendProblem::garbage;
-                        detail = "reply is no HL7 message";
-                    } else if (auto ack = parse_ack(*parsed); !ack) {
-                        problem = SendProblem::garbage;
-                        detail = ack.error().code == "bad-ack-code" ? "reply has no valid MSA-1" : "reply has no MSA segment";
-                    } else {
-                        out.ack = std::move(*ack);
-                        auto original = Message::parse(std::string_view(delivery.message));
-                        if (o.check_control_id && (!original || !acknowledges(*out.ack, *original))) {
-                            problem = SendProblem::mismatch;
-                            detail = "MSA-2 does not name this message's MSH-10";
-                        } else {
-                            problem = problem_for(out.ack->code);
-                        }
-                    }
-                }
-            }
         }
-        out.problem = problem;
-        out.problem_detail = detail;
-        if (problem == SendProblem::none) {
-            out.status = DeliveryStatus::accepted;
-            co_return out;
+        if (shared != SendProblem::none) {
+            problems.assign(pending.size(), shared);
+            details.assign(pending.size(), shared_detail);
+        }
+        // A kept connection the peer dropped while we were away: the messages never reached an
+        // application; open a new connection and send them again, once, without counting a retry.
+        if (problems.front() == SendProblem::closed && reused && bytes_received == 0 && !free_resend_used) {
+            free_resend_used = true;
+            for (std::size_t i : pending) --outs[i].attempts;
+            close("closed by the peer while idle");
+            continue;
         }
         // A negative ACK leaves the connection in step; anything else may not, so it goes.
-        if (!is_nak(problem) && open()) close(send_problem_name(problem));
-        if (o.retried.has(problem) && retries_made < o.retries && !sender.is_stopped()) {
-            ++retries_made;
-            ++sender.retries;
-            auto wait = sender.backoff_for(retries_made);
-            sender.event(ClientEvent::retrying, connection,
-                         fmt::format("{} ({}); attempt {} in {} ms", send_problem_name(problem), detail,
-                                     out.attempts + 1, wait.count()));
-            sleep_timer.expires_after(wait);
-            boost::system::error_code ignored;
-            co_await sleep_timer.async_wait(awaitable_with(ignored));
-            if (!sender.is_stopped()) continue;
+        for (SendProblem p : problems) {
+            if (p != SendProblem::none && !is_nak(p)) {
+                if (open() || tls) close(send_problem_name(p));
+                break;
+            }
         }
-        out.status = is_nak(problem) && !o.retried.has(problem) ? DeliveryStatus::rejected : DeliveryStatus::failed;
-        co_return out;
+        std::vector<std::size_t> again;
+        int longest = 0;
+        for (std::size_t k = 0; k < pending.size(); ++k) {
+            std::size_t i = pending[k];
+            DeliveryOutcome& out = outs[i];
+            out.problem = problems[k];
+            out.problem_detail = details[k];
+            out.connection = connection;
+            if (problems[k] == SendProblem::none) {
+                out.status = DeliveryStatus::accepted;
+            } else if (o.retried.has(problems[k]) && retries_made[i] < o.retries && !sender.is_stopped()) {
+                longest = std::max(longest, ++retries_made[i]);
+                ++sender.retries;
+                again.push_back(i);
+            } else {
+                out.status = is_nak(problems[k]) && !o.retried.has(problems[k]) ? DeliveryStatus::rejected
+                                                                                : DeliveryStatus::failed;
+            }
+        }
+        if (again.empty()) break;
+        auto wait = sender.backoff_for(longest);
+        const DeliveryOutcome& first = outs[again.front()];
+        sender.event(ClientEvent::retrying, connection,
+                     fmt::format("{} ({}); attempt {} in {} ms", send_problem_name(first.problem),
+                                 first.problem_detail, first.attempts + 1, wait.count()));
+        sleep_timer.expires_after(wait);
+        boost::system::error_code ignored;
+        co_await sleep_timer.async_wait(awaitable_with(ignored));
+        if (sender.is_stopped()) {
+            for (std::size_t i : again) outs[i].status = DeliveryStatus::failed;
+            break;
+        }
+        pending = std::move(again);
     }
 }
 
 awaitable<void> Worker::run() {
+    std::vector<Delivery> batch;
+    std::vector<DeliveryOutcome> outcomes;
     for (;;) {
-        std::optional<Delivery> delivery = co_await sender.take(wait_timer);
-        if (!delivery) break;
-        DeliveryOutcome outcome = co_await deliver(*delivery);
-        bool failed = outcome.status == DeliveryStatus::failed;
-        sender.on_outcome(std::move(outcome));
+        co_await sender.take(wait_timer, batch);
+        if (batch.empty()) break;
+        co_await deliver(batch, outcomes);
+        bool failed = false;
+        for (DeliveryOutcome& outcome : outcomes) {
+            failed = failed || outcome.status == DeliveryStatus::failed;
+            sender.on_outcome(std::move(outcome));
+        }
         if (failed) sender.stop_from_io();  // order matters more than progress: later messages wait
     }
     close("done");
@@ -479,21 +543,26 @@ awaitable<void> Worker::run() {
     }
 }
 
-awaitable<std::optional<Delivery>> MllpSender::Impl::take(asio::steady_timer& wait_timer) {
+// Up to `window` messages, as many as are waiting (at least one); none at the end of the run.
+awaitable<void> MllpSender::Impl::take(asio::steady_timer& wait_timer, std::vector<Delivery>& batch) {
+    batch.clear();
     bool idle = false;
     for (;;) {
         {
             std::lock_guard lock(mutex);
             if (idle) --idle_workers;
             idle = false;
-            if (stopped) co_return std::nullopt;
+            if (stopped) co_return;
             if (!queue.empty()) {
-                Delivery d = std::move(queue.front());
-                queue.pop_front();
+                std::size_t n = std::min(queue.size(), std::max<std::size_t>(options.window, 1));
+                for (std::size_t k = 0; k < n; ++k) {
+                    batch.push_back(std::move(queue.front()));
+                    queue.pop_front();
+                }
                 if (producer_waiting && queue.size() <= options.queue_limit / 2) space.notify_one();
-                co_return d;
+                co_return;
             }
-            if (finished) co_return std::nullopt;
+            if (finished) co_return;
             ++idle_workers;
             idle = true;
         }

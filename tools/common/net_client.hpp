@@ -64,6 +64,9 @@ private:
 struct SenderOptions {
     Endpoint peer;
     std::size_t connections = 1;
+    // Messages sent on a connection before their ACKs come back (pipelining); 1: each waits for
+    // the one before. Above 1, a message retried after a NAK goes after those sent behind it.
+    std::size_t window = 1;
     std::chrono::milliseconds connect_timeout{10000};
     std::chrono::milliseconds ack_timeout{30000};
     bool wait_for_ack = true;     // false: fire and forget (reported `sent`)

@@ -36,7 +36,7 @@ namespace {
 struct Options {
     std::string peer;
     std::vector<std::string> files;
-    std::size_t connections = 1;
+    std::size_t connections = 1, window = 1;
     bool keep_segment_ends = false;
     double ack_timeout = 30, connect_timeout = 10, backoff = 0.5, rate = 0;
     bool no_check_id = false, no_ack = false, mllp2 = false, dry_run = false;
@@ -490,6 +490,7 @@ Result<net::SenderOptions> sender_options(const Options& o) {
     if (peer->port == 0) return make_error("bad-endpoint", "port 0 is for listening; give the receiver's port");
     s.peer = *peer;
     s.connections = o.connections;
+    s.window = o.window;
     s.connect_timeout = millis(o.connect_timeout);
     s.ack_timeout = millis(o.ack_timeout);
     s.wait_for_ack = !o.no_ack;
@@ -570,6 +571,9 @@ int main(int argc, char** argv) {
     app.add_option("peer", o.peer, "The receiver, HOST:PORT")->type_name("HOST:PORT");
     cli.file(app.add_option("files", o.files, "Messages to send: ER7, MLLP, batches or hl7json (default: stdin)"));
     app.add_option("-c,--connections", o.connections, "Connections in parallel, order kept within each (default 1)")
+        ->check(CLI::Range(1, 1024));
+    app.add_option("-w,--window", o.window, "Messages sent ahead of their ACKs on a connection (default 1)")
+        ->type_name("N")
         ->check(CLI::Range(1, 1024));
     app.add_flag("--keep-segment-ends", o.keep_segment_ends, "Send segment ends as read (default: CR, as MLLP expects)");
     app.add_option("--ack-timeout", o.ack_timeout, "Wait at most SECONDS for each ACK (default 30)")
