@@ -395,11 +395,15 @@ Result<Ack> parse_ack(const Message& ack, std::optional<Charset> charset) {
     return AckReader(ack, charset.value_or(declared_charset(ack).charset)).read();
 }
 
-bool acknowledges(const Ack& ack, const Message& original) {
-    if (original.empty() || ack.acknowledged_id.empty()) return false;
+std::string acknowledgment_id(const Message& original) {
+    if (original.empty()) return {};
     const Delimiters& d = original.delimiters();
     std::string_view raw = field_text(original.segment(0), d, 10).value_or(std::string_view());
-    return decoded(raw, d, declared_charset(original).charset) == ack.acknowledged_id;
+    return decoded(raw, d, declared_charset(original).charset);
+}
+
+bool acknowledges(const Ack& ack, const Message& original) {
+    return !ack.acknowledged_id.empty() && acknowledgment_id(original) == ack.acknowledged_id;
 }
 
 }  // namespace hl7

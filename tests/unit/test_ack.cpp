@@ -535,6 +535,19 @@ TEST_CASE("parse_ack: enhanced-mode commit ACKs") {
     CHECK_FALSE(hl7::acknowledges(other, original));
 }
 
+TEST_CASE("acknowledgment_id: the decoded MSH-10, what acknowledges() compares MSA-2 with") {
+    auto escaped = parse("MSH|^~\\&|SND|SF|RCV|RF|20240101120000||ADT^A01|ID\\F\\7|P|2.5.1\r");
+    CHECK(hl7::acknowledgment_id(escaped) == "ID|7");
+    Ack a = read_ack("MSH|^~\\&|RCV|RF|SND|SF|20240101120001||ACK^A01^ACK|C1|P|2.5.1\rMSA|AA|ID\\F\\7\r");
+    CHECK(a.acknowledged_id == hl7::acknowledgment_id(escaped));
+    CHECK(hl7::acknowledges(a, escaped));
+    auto none = parse("MSH|^~\\&|SND|SF|RCV|RF|20240101120000||ADT^A01||P|2.5.1\r");
+    CHECK(hl7::acknowledgment_id(none).empty());
+    Ack blank = read_ack("MSH|^~\\&|RCV|RF|SND|SF|20240101120001||ACK^A01^ACK|C1|P|2.5.1\rMSA|AA|\r");
+    CHECK_FALSE(hl7::acknowledges(blank, none));  // an empty MSA-2 acknowledges nothing
+    CHECK(hl7::acknowledgment_id(hl7::Message()).empty());
+}
+
 TEST_CASE("parse_ack: malformed ACKs") {
     SUBCASE("no MSA") {
         auto e = ack_error(kV251);

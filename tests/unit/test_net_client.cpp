@@ -81,7 +81,7 @@ std::vector<DeliveryOutcome> send_all(SenderOptions options, int count) {
     REQUIRE(sender.prepare());
     std::thread producer([&] {
         for (int i = 1; i <= count; ++i)
-            if (!sender.submit(Delivery{test_message(i), static_cast<std::uint64_t>(i)})) break;
+            if (!sender.submit(Delivery{test_message(i), static_cast<std::uint64_t>(i), {}})) break;
         sender.finish();
     });
     sender.run();
@@ -226,7 +226,7 @@ TEST_CASE("nothing listening: connect fails, retried, and no connection is ever 
     std::vector<DeliveryOutcome> outcomes;
     MllpSender sender(o, [&](DeliveryOutcome&& d) { outcomes.push_back(std::move(d)); });
     REQUIRE(sender.prepare());
-    REQUIRE(sender.submit(Delivery{test_message(1), 1}));
+    REQUIRE(sender.submit(Delivery{test_message(1), 1, {}}));
     sender.finish();
     sender.run();
     REQUIRE(outcomes.size() == 1);
@@ -308,7 +308,14 @@ TEST_CASE("pipelined: a mismatch drops the connection, and every message behind 
     });
     SenderOptions o = options_for(server);
     o.window = 4;
-    auto outcomes = send_all(o, 4);
+    o.handle_signals = false;
+    std::vector<DeliveryOutcome> outcomes;
+    MllpSender sender(o, [&](DeliveryOutcome&& d) { outcomes.push_back(std::move(d)); });
+    REQUIRE(sender.prepare());
+    // All four queued before the run: the first batch is the whole window.
+    for (int i = 1; i <= 4; ++i) REQUIRE(sender.submit(Delivery{test_message(i), static_cast<std::uint64_t>(i), {}}));
+    sender.finish();
+    sender.run();
     REQUIRE(outcomes.size() == 4);
     CHECK(outcomes[0].status == DeliveryStatus::accepted);
     CHECK(outcomes[0].attempts == 1);

@@ -343,6 +343,13 @@ awaitable<SendProblem> Worker::read_reply(std::string& detail, std::uint64_t& by
     }
 }
 
+// Whether the ACK's MSA-2 is the delivery's MSH-10 (decoded both).
+static bool names(const Ack& ack, const Delivery& delivery) {
+    if (!delivery.expected_id.empty()) return ack.acknowledged_id == delivery.expected_id;
+    auto original = Message::parse(std::string_view(delivery.message));
+    return original && acknowledges(ack, *original);
+}
+
 SendProblem Worker::judge(const Delivery& delivery, DeliveryOutcome& out, std::string& detail) {
     const SenderOptions& o = sender.options;
     if (o.mllp2) {
@@ -363,8 +370,7 @@ SendProblem Worker::judge(const Delivery& delivery, DeliveryOutcome& out, std::s
         return SendProblem::garbage;
     }
     out.ack = std::move(*ack);
-    auto original = Message::parse(std::string_view(delivery.message));
-    if (o.check_control_id && (!original || !acknowledges(*out.ack, *original))) {
+    if (o.check_control_id && !names(*out.ack, delivery)) {
         detail = "MSA-2 does not name this message's MSH-10";
         return SendProblem::mismatch;
     }

@@ -88,6 +88,7 @@ struct SenderOptions {
 struct Delivery {
     std::string message;
     std::uint64_t tag = 0;  // the caller's own handle, given back in the outcome
+    std::string expected_id;  // acknowledgment_id(message) when the caller has it; empty: read from `message`
 };
 
 enum class DeliveryStatus : std::uint8_t {

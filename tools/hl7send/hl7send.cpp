@@ -398,14 +398,16 @@ private:
         if (queued) names = {(fs::path(o_.from_dir) / "new" / queued->name).string()};
         loop.run(names, [&](cli::MessageContext& c) {
             if (stopped_ || !c.message) return;
+            const Message& message = *c.message;
             Origin origin{queued ? queued->name : std::string(c.file), c.item.index,
-                          std::string(read_header(*c.message).control_id), queued};
+                          std::string(header_component(message.segment(0), message.delimiters(), 10, 1)), queued};
             if (journal_.is_open() && journal_.contains(Journal::key(origin))) {
                 report_.local(origin, "skipped");
                 return;
             }
             net::Delivery delivery;
             delivery.tag = ++tags_;
+            delivery.expected_id = acknowledgment_id(message);
             if (Status s = writer_.write(delivery.message, c.message, {}, {}); !s) {
                 report_.local(origin, "unparseable");
                 return;

@@ -109,7 +109,13 @@ struct Ack {
 // (MSA-1 empty or not AA, AE, AR, CA, CE or CR; the code in Diagnostic::value).
 Result<Ack> parse_ack(const Message& ack, std::optional<Charset> charset = std::nullopt);
 
-// True when `ack` acknowledges `original`: MSA-2 is the original's MSH-10, both decoded.
+// The MSA-2 an acknowledgment of `original` carries: its MSH-10, decoded (escapes, MSH-18
+// charset); empty when it has none. Worked out once, it spares a sender re-reading the message
+// for every reply.
+std::string acknowledgment_id(const Message& original);
+
+// True when `ack` acknowledges `original`: MSA-2 is the original's MSH-10, both decoded (and not
+// empty).
 bool acknowledges(const Ack& ack, const Message& original);
 
 }  // namespace hl7
