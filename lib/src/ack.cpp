@@ -139,20 +139,48 @@ std::string build_ack(const Message& original, const AckOptions& options, Diagno
     const char* end = options.segment_end == SegmentEndStyle::lf     ? "\n"
                       : options.segment_end == SegmentEndStyle::crlf ? "\r\n"
                                                                      : "\r";
+    // MSH and MSA by plain appends: a receiver builds one ACK per message, and formatting each
+    // piece cost more than the rest of the ACK together.
     std::string ack;
-    ack += fmt::format("MSH{}{}", d.field, d.encoding_characters());
-    for (std::string_view v : {field(5), field(6), field(3), field(4)}) ack += fmt::format("{}{}", d.field, v);
-    ack += fmt::format("{}{}{}", d.field, escaped(options.timestamp), d.field);
-    ack += fmt::format("{}ACK", d.field);
+    ack.reserve(msh.size() + 64);
+    ack += "MSH";
+    ack += d.field;
+    ack += d.encoding_characters();
+    for (std::string_view v : {field(5), field(6), field(3), field(4)}) {
+        ack += d.field;
+        ack += v;
+    }
+    ack += d.field;
+    ack += escaped(options.timestamp);
+    ack += d.field;
+    ack += d.field;
+    ack += "ACK";
     std::string_view trigger = part(9, 2);
-    if (!trigger.empty() || has_structure) ack += fmt::format("{}{}", d.component, trigger);
-    if (has_structure) ack += fmt::format("{}ACK", d.component);
-    ack += fmt::format("{}{}{}{}{}{}", d.field, escaped(options.control_id), d.field, processing_field, d.field,
-                       version_field);
+    if (!trigger.empty() || has_structure) {
+        ack += d.component;
+        ack += trigger;
+    }
+    if (has_structure) {
+        ack += d.component;
+        ack += "ACK";
+    }
+    const std::string control_id = escaped(options.control_id);
+    for (std::string_view v : {std::string_view(control_id), std::string_view(processing_field),
+                               std::string_view(version_field)}) {
+        ack += d.field;
+        ack += v;
+    }
     ack += end;
 
-    ack += fmt::format("MSA{}{}{}{}", d.field, ack_code_name(options.code), d.field, field(10));
-    if (!options.text.empty()) ack += fmt::format("{}{}", d.field, escaped(options.text));
+    ack += "MSA";
+    ack += d.field;
+    ack += ack_code_name(options.code);
+    ack += d.field;
+    ack += field(10);
+    if (!options.text.empty()) {
+        ack += d.field;
+        ack += escaped(options.text);
+    }
     ack += end;
 
     // Before 2.5 the ACK has one optional ERR segment: every finding is a repetition of its ERR-1.

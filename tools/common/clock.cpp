@@ -16,18 +16,37 @@ std::time_t current_time() {
     return std::time(nullptr);
 }
 
+// Both are asked for once per ACK, and their text changes once a second: each thread keeps the
+// last second's text (formatting the time was a sixth of a receiver's work per message).
 std::string hl7_timestamp(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}+0000", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                       tm.tm_min, tm.tm_sec);
+    thread_local std::time_t cached_time = -1;
+    thread_local std::string cached;
+    if (t != cached_time) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        cached = fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}+0000", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                             tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_time = t;
+    }
+    return cached;
 }
 
 std::string ack_control_id(std::time_t t, std::uint64_t n) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return fmt::format("{:02}{:02}{:02}{:02}{:02}{:02}{:05}", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                       tm.tm_min, tm.tm_sec, n % 100000);
+    thread_local std::time_t cached_time = -1;
+    thread_local std::string prefix;
+    if (t != cached_time) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        prefix = fmt::format("{:02}{:02}{:02}{:02}{:02}{:02}", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                             tm.tm_min, tm.tm_sec);
+        cached_time = t;
+    }
+    std::string id = prefix;
+    char digits[5];
+    std::uint64_t rest = n % 100000;
+    for (int i = 4; i >= 0; --i, rest /= 10) digits[i] = static_cast<char>('0' + rest % 10);
+    id.append(digits, 5);
+    return id;
 }
 
 }  // namespace hl7::cli
