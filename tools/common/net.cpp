@@ -540,6 +540,13 @@ Status MllpServer::open() {
             auto local = s.acceptor.local_endpoint(e);
             if (!e) {
                 s.bound = Endpoint{local.address().to_string(), local.port()};
+                // Before the line that tells a script it may go on: a SIGHUP or SIGTERM sent once it has
+                // read it is caught (and kept until run() waits), never the default action.
+                if (s.options.handle_signals) {
+                    s.signals.add(SIGINT);
+                    s.signals.add(SIGTERM);
+                    if (s.options.on_hangup) s.signals.add(SIGHUP);
+                }
                 s.report(ServerEvent::listening, nullptr, s.bound.to_string());
                 return {};
             }
@@ -553,12 +560,7 @@ Status MllpServer::open() {
 
 void MllpServer::run() {
     Impl& s = *impl_;
-    if (s.options.handle_signals) {
-        s.signals.add(SIGINT);
-        s.signals.add(SIGTERM);
-        if (s.options.on_hangup) s.signals.add(SIGHUP);
-        s.wait_signal();
-    }
+    if (s.options.handle_signals) s.wait_signal();
     s.last_frame = SteadyClock::now();
     s.do_accept();
     s.arm_quiet_timer();
