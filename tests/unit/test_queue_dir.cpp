@@ -110,3 +110,63 @@ TEST_CASE("a store that fails says so and leaves nothing to acknowledge") {
     QueueDir bad;
     CHECK_FALSE(bad.open((t.path / "file").string(), true));
 }
+
+TEST_CASE("group commit: staged files wait in tmp/, commit moves them all into new/") {
+    TempDir t;
+    fs::path dir = t.path / "queue";
+    for (bool fsync : {true, false}) {
+        CAPTURE(fsync);
+        QueueDir q;
+        REQUIRE(q.open(dir.string(), fsync));
+        std::vector<std::string> names;
+        for (int i = 0; i < 5; ++i) {
+            names.push_back(q.next_name(fsync ? 10 : 20, 1, static_cast<std::uint64_t>(i)));  // names unique over both
+            REQUIRE(q.stage(names.back(), "MSH|" + std::to_string(i)));
+        }
+        CHECK(q.staged() == 5);
+        CHECK(names_in(dir / "tmp") == names);  // not in new/ before they are durable
+        std::vector<std::string> before = names_in(dir / "new");
+        auto results = q.commit();
+        REQUIRE(results.size() == 5);
+        for (const auto& r : results) CHECK(r);
+        CHECK(q.staged() == 0);
+        CHECK(names_in(dir / "tmp").empty());
+        for (std::size_t i = 0; i < 5; ++i) CHECK(contents(dir / "new" / names[i]) == "MSH|" + std::to_string(i));
+        CHECK(names_in(dir / "new").size() == before.size() + 5);
+        // One file alone (synced by its own fdatasync), and a commit with nothing staged.
+        std::string one = q.next_name(fsync ? 11 : 21, 1, 9);
+        REQUIRE(q.stage(one, "MSH|one"));
+        auto single = q.commit();
+        REQUIRE(single.size() == 1);
+        CHECK(single[0]);
+        CHECK(contents(dir / "new" / one) == "MSH|one");
+        CHECK(q.commit().empty());
+    }
+}
+
+TEST_CASE("group commit: a file that cannot be stored fails alone or leaves nothing") {
+    TempDir t;
+    fs::path dir = t.path / "queue";
+    {
+        QueueDir q;
+        REQUIRE(q.open(dir.string(), true));
+        std::string name = q.next_name(1, 1, 1);
+        REQUIRE(q.stage(name, "one"));
+        CHECK_FALSE(q.stage(name, "again"));  // tmp/NAME in use: refused, not staged
+        CHECK(q.staged() == 1);
+        if (::geteuid() != 0) {  // rename into a new/ that cannot be written: not stored, tmp/ cleaned
+            fs::permissions(dir / "new", fs::perms::owner_write, fs::perm_options::remove);
+            auto results = q.commit();
+            fs::permissions(dir / "new", fs::perms::owner_write, fs::perm_options::add);
+            REQUIRE(results.size() == 1);
+            CHECK_FALSE(results[0]);
+            CHECK(results[0].error().code == "store-failed");
+            CHECK(names_in(dir / "new").empty());
+            CHECK(names_in(dir / "tmp").empty());
+        }
+        REQUIRE(q.stage(q.next_name(2, 1, 2), "never committed"));
+    }
+    // Staged and never committed (the process ending): removed from tmp/, never in new/.
+    CHECK(names_in(dir / "tmp").empty());
+    CHECK(names_in(dir / "new").empty());
+}

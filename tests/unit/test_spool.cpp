@@ -104,3 +104,25 @@ TEST_CASE("spool file: an existing file is appended to; a bad path is an error")
     CHECK(s.error().code == "store-failed");
     CHECK_FALSE(bad.append("MSH|1\r"));
 }
+
+TEST_CASE("spool file: group commit appends many records and syncs them once") {
+    TempDir dir;
+    fs::path path = dir.path / "feed.spool";
+    SpoolFile spool;
+    REQUIRE(spool.open(path.string(), true));
+    CHECK(spool.commit());  // nothing staged
+    CHECK(spool.append("MSH|0\r"));
+    for (int i = 1; i <= 3; ++i) CHECK(spool.stage("MSH|" + std::to_string(i) + "\r"));
+    CHECK(spool.staged() == 3);
+    CHECK_FALSE(spool.reopen());  // staged records belong to this file: commit first
+    CHECK(spool.commit());
+    CHECK(spool.staged() == 0);
+    CHECK(records_in(contents(path)) == std::vector<std::string>{"MSH|0\r", "MSH|1\r", "MSH|2\r", "MSH|3\r"});
+    CHECK(spool.reopen());
+    if (fs::exists("/dev/full")) {
+        SpoolFile full;
+        REQUIRE(full.open("/dev/full", true));
+        CHECK_FALSE(full.stage("MSH|1\r"));
+        CHECK(full.staged() == 0);
+    }
+}

@@ -1,5 +1,5 @@
 // The MLLP server over Boost.Asio (one io_context, one thread): accept, read, frame with the library
-// codec, reply in order, limits, graceful stop. All of the Asio code lives here.
+// codec, reply in order (deferred replies wait in their slots), limits, graceful stop. All of the Asio code lives here.
 #include "common/net.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +9,7 @@
 #include <boost/asio/ssl.hpp>
 #include <charconv>
 #include <csignal>
+#include <deque>
 #include <map>
 #include <vector>
 
@@ -97,6 +98,7 @@ struct MllpServer::Impl {
     }
     void frame_seen() { last_frame = SteadyClock::now(); }
     void remove(std::uint64_t id) { connections.erase(id); }
+    void complete(ReplyTicket ticket, FrameReply reply);
 
     ServerOptions options;
     FrameHandler on_frame;
@@ -221,17 +223,50 @@ struct Connection : std::enable_shared_from_this<Connection> {
                         break;
                     }
                     server.frame_seen();
-                    FrameReply reply = server.on_frame(info, Frame{event.message, event.offset});
-                    if (!reply.message.empty()) {
-                        if (Status s = append_mllp_frame(out_pending, reply.message); !s)
-                            server.report(ServerEvent::error, &info, "reply not sent: it holds an MLLP block byte");
+                    std::uint64_t sequence = ++frames_handed;
+                    FrameReply reply =
+                        server.on_frame(info, Frame{event.message, event.offset, ReplyTicket{info.id, sequence}});
+                    if (reply.deferred || !slots.empty()) {
+                        // Behind a deferred reply every reply waits its turn in a slot.
+                        if (slots.empty()) first_slot = sequence;
+                        if (reply.deferred) slots.push_back(ReplySlot{{}, false, false});
+                        else slots.push_back(ReplySlot{std::move(reply.message), reply.close, true});
+                        if (!reply.deferred && reply.close) close_after_writes("closed by the receiver");
+                        break;
                     }
+                    queue_reply(reply.message);
                     flush_writes();
                     if (reply.close) close_after_writes("closed by the receiver");
                     break;
             }
         }
         return frames_ended;
+    }
+
+    void queue_reply(std::string_view message) {
+        if (message.empty()) return;
+        if (Status s = append_mllp_frame(out_pending, message); !s)
+            server.report(ServerEvent::error, &info, "reply not sent: it holds an MLLP block byte");
+    }
+
+    // A deferred reply arrives: into its slot, then every ready reply at the front goes out in order.
+    void complete(std::uint64_t sequence, FrameReply reply) {
+        if (closed || reply.deferred || sequence < first_slot || sequence - first_slot >= slots.size()) return;
+        ReplySlot& slot = slots[sequence - first_slot];
+        if (slot.ready) return;
+        slot = ReplySlot{std::move(reply.message), reply.close, true};
+        while (!slots.empty() && slots.front().ready) {
+            ReplySlot front = std::move(slots.front());
+            slots.pop_front();
+            ++first_slot;
+            queue_reply(front.message);
+            if (front.close) {
+                slots.clear();  // closed once this reply is out: the later ones are not sent
+                close_after_writes("closed by the receiver");
+            }
+        }
+        flush_writes();
+        if (closing && !writing && out_pending.empty() && slots.empty()) close_now(close_reason);
     }
 
     void flush_writes() {
@@ -249,7 +284,9 @@ struct Connection : std::enable_shared_from_this<Connection> {
                 return;
             }
             if (!self->out_pending.empty()) self->flush_writes();
-            else if (self->closing) self->close_now(self->close_reason);
+            else if (self->closing) {
+                if (self->slots.empty()) self->close_now(self->close_reason);  // else the last complete() closes
+            }
             else if (self->paused) {
                 self->paused = false;
                 self->do_read();
@@ -259,12 +296,12 @@ struct Connection : std::enable_shared_from_this<Connection> {
         else asio::async_write(stream, asio::buffer(out_writing), std::move(on_written));
     }
 
-    // Sends the replies already queued, then closes; reads nothing more.
+    // Sends the replies already queued (deferred ones once completed), then closes; reads nothing more.
     void close_after_writes(std::string reason) {
         if (closing || closed) return;
         closing = true;
         close_reason = std::move(reason);
-        if (!writing && out_pending.empty()) close_now(close_reason);
+        if (!writing && out_pending.empty() && slots.empty()) close_now(close_reason);
         else restart_idle_timer();  // the write completion closes; this bounds a peer that never reads
     }
 
@@ -381,6 +418,14 @@ struct Connection : std::enable_shared_from_this<Connection> {
     MllpEvent event;
     std::array<char, kReadChunk> buffer{};
     std::string out_pending, out_writing;
+    // Replies in frame order from the first deferred one not yet completed; first_slot is its frame's number.
+    struct ReplySlot {
+        std::string message;
+        bool close = false;
+        bool ready = false;
+    };
+    std::deque<ReplySlot> slots;
+    std::uint64_t first_slot = 0, frames_handed = 0;
     asio::steady_timer idle_timer, frame_timer;
     SteadyClock::time_point last_read;
     std::optional<SteadyClock::time_point> frame_started, drain_deadline;
@@ -423,6 +468,13 @@ void MllpServer::Impl::do_accept() {
         }
         do_accept();
     });
+}
+
+void MllpServer::Impl::complete(ReplyTicket ticket, FrameReply reply) {
+    auto it = connections.find(ticket.connection);
+    if (it == connections.end()) return;  // closed: the reply has nobody to go to
+    std::shared_ptr<Connection> connection = it->second;  // complete() may close and remove it
+    connection->complete(ticket.sequence, std::move(reply));
 }
 
 void MllpServer::Impl::arm_quiet_timer() {
@@ -488,6 +540,13 @@ Status MllpServer::open() {
             auto local = s.acceptor.local_endpoint(e);
             if (!e) {
                 s.bound = Endpoint{local.address().to_string(), local.port()};
+                // Before the line that tells a script it may go on: a SIGHUP or SIGTERM sent once it has
+                // read it is caught (and kept until run() waits), never the default action.
+                if (s.options.handle_signals) {
+                    s.signals.add(SIGINT);
+                    s.signals.add(SIGTERM);
+                    if (s.options.on_hangup) s.signals.add(SIGHUP);
+                }
                 s.report(ServerEvent::listening, nullptr, s.bound.to_string());
                 return {};
             }
@@ -501,12 +560,7 @@ Status MllpServer::open() {
 
 void MllpServer::run() {
     Impl& s = *impl_;
-    if (s.options.handle_signals) {
-        s.signals.add(SIGINT);
-        s.signals.add(SIGTERM);
-        if (s.options.on_hangup) s.signals.add(SIGHUP);
-        s.wait_signal();
-    }
+    if (s.options.handle_signals) s.wait_signal();
     s.last_frame = SteadyClock::now();
     s.do_accept();
     s.arm_quiet_timer();
@@ -519,5 +573,9 @@ void MllpServer::stop() {
 }
 
 Endpoint MllpServer::bound() const { return impl_->bound; }
+
+void MllpServer::complete(ReplyTicket ticket, FrameReply reply) { impl_->complete(ticket, std::move(reply)); }
+
+void MllpServer::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
 
 }  // namespace hl7::net

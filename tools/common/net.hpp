@@ -2,7 +2,7 @@
 //
 // The server promises: frames are cut by the library's MLLP codec (hl7/mllp.hpp) and nothing else;
 // frames of one connection reach the handler in the order they came, and the replies go back in that
-// order; a limit broken (size, idle time, frame time, connection count) closes that connection alone
+// order (also when some are deferred and completed later, in any order); a limit broken (size, idle time, frame time, connection count) closes that connection alone
 // and is reported without a byte of its content; writing to a peer that has gone never raises SIGPIPE.
 // Asio stays inside net.cpp: this header is plain C++ so that every tool compiles fast. The byte
 // stream is TCP, or TLS over it when ServerOptions::tls asks (a connection whose handshake fails is
@@ -38,10 +38,19 @@ struct ConnectionInfo {
     std::string peer;      // "127.0.0.1:53422"
 };
 
-// What the handler answers for one frame.
+// What the handler answers for one frame. A deferred reply is a promise: the handler (or whoever it
+// hands the frame's ticket to) calls MllpServer::complete() with the real reply later, in the
+// server's thread. Until then the replies of later frames on that connection wait behind it.
 struct FrameReply {
-    std::string message;  // the reply's message (unframed); empty: no reply
-    bool close = false;   // close the connection once the reply (if any) is sent
+    std::string message;    // the reply's message (unframed); empty: no reply
+    bool close = false;     // close the connection once the reply (if any) is sent
+    bool deferred = false;  // no reply yet: it comes through complete(); message and close are ignored
+};
+
+// Names one frame's reply slot: the connection and the frame's number on it (1, 2, ...).
+struct ReplyTicket {
+    std::uint64_t connection = 0;
+    std::uint64_t sequence = 0;
 };
 
 // Events worth a line on stderr. `text` never holds message content.
@@ -80,10 +89,12 @@ struct ServerOptions {
     TlsServerOptions tls;
 };
 
-// A frame: its message bytes (without framing) and where it began in the connection's stream.
+// A frame: its message bytes (without framing; valid only during the handler's call), where it
+// began in the connection's stream, and the ticket to complete its reply with when deferred.
 struct Frame {
     std::string_view message;
     std::uint64_t offset = 0;
+    ReplyTicket ticket;
 };
 
 class MllpServer {
@@ -105,6 +116,15 @@ public:
     void stop();
     // The address bound by open() (the port chosen when 0 was asked for).
     Endpoint bound() const;
+
+    // Gives a deferred reply (FrameReply::deferred) its content; call in the server's thread (from a
+    // handler or a task given to post()). The connection sends it once every earlier frame's reply
+    // has gone, then the later ones already completed. A ticket whose connection has closed, or that
+    // was completed already, is ignored: the reply is dropped.
+    void complete(ReplyTicket ticket, FrameReply reply);
+    // Runs `task` in the server's thread after the handlers already due: the frames that came in the
+    // same round of reads, on every connection, are handled first (a group commit's moment).
+    void post(std::function<void()> task);
 
     struct Impl;  // in net.cpp, with the connections it serves
 

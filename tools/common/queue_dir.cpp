@@ -1,4 +1,5 @@
-// The maildir-style queue folder: tmp, fsync, rename into new, fsync new.
+// The maildir-style queue folder: tmp, fsync, rename into new, fsync new; or for a group, the files
+// synced together, renamed, new fsynced once.
 #include "common/queue_dir.hpp"
 
 #include <fcntl.h>
@@ -46,7 +47,12 @@ Status write_all(int fd, std::string_view bytes, const std::string& path) {
 }  // namespace
 
 QueueDir::~QueueDir() {
+    for (Staged& s : staged_) {
+        ::close(s.fd);
+        ::unlink((dir_ + "/tmp/" + s.name).c_str());  // never committed, never acknowledged
+    }
     if (new_fd_ >= 0) ::close(new_fd_);
+    if (tmp_fd_ >= 0) ::close(tmp_fd_);
 }
 
 Status QueueDir::open(const std::string& dir, bool fsync) {
@@ -58,6 +64,9 @@ Status QueueDir::open(const std::string& dir, bool fsync) {
     if (new_fd_ >= 0) ::close(new_fd_);
     new_fd_ = ::open((dir + "/new").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (new_fd_ < 0) return io_error("cannot open", dir + "/new", errno);
+    if (tmp_fd_ >= 0) ::close(tmp_fd_);
+    tmp_fd_ = ::open((dir + "/tmp").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tmp_fd_ < 0) return io_error("cannot open", dir + "/tmp", errno);
     return {};
 }
 
@@ -82,6 +91,68 @@ Status QueueDir::store(const std::string& name, std::string_view bytes) {
         ::unlink(target.c_str());  // not durable: not acknowledged, so not left for a forwarder either
     }
     return s;
+}
+
+}  // namespace hl7::cli
+
+namespace hl7::cli {
+
+Status QueueDir::stage(const std::string& name, std::string_view bytes) {
+    if (new_fd_ < 0) return make_error("store-failed", "the queue folder is not open");
+    std::string tmp = dir_ + "/tmp/" + name;
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return io_error("cannot create", tmp, errno);
+    if (Status s = write_all(fd, bytes, tmp); !s) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return s;
+    }
+    staged_.push_back(Staged{name, fd});
+    return {};
+}
+
+// The staged files' bytes (and sizes) on stable storage. One file: its fdatasync. More: one
+// syncfs(2) of the filesystem under tmp/, which writes back every dirty page there and commits the
+// journal once, where an fdatasync per new file would commit it once per file (measured about twice
+// as fast for 16 files on ext4). syncfs reports writeback errors since Linux 5.8.
+Status QueueDir::sync_staged() {
+    if (!fsync_) return {};
+#ifdef __linux__
+    if (staged_.size() > 1) {
+        if (::syncfs(tmp_fd_) != 0) return io_error("cannot sync the filesystem of", dir_ + "/tmp", errno);
+        return {};
+    }
+#endif
+    for (const Staged& s : staged_)
+        if (::fdatasync(s.fd) != 0) return io_error("cannot fsync", dir_ + "/tmp/" + s.name, errno);
+    return {};
+}
+
+std::vector<Status> QueueDir::commit() {
+    std::vector<Status> results(staged_.size());
+    if (staged_.empty()) return results;
+    Status synced = sync_staged();
+    for (std::size_t i = 0; i < staged_.size(); ++i) {
+        std::string tmp = dir_ + "/tmp/" + staged_[i].name;
+        if (::close(staged_[i].fd) != 0 && synced) results[i] = io_error("cannot close", tmp, errno);
+        if (!synced) results[i] = synced;
+        // Renamed only once its bytes are durable: new/ never names a file a crash could empty.
+        if (results[i] && ::rename(tmp.c_str(), (dir_ + "/new/" + staged_[i].name).c_str()) != 0)
+            results[i] = io_error("cannot move into new/:", dir_ + "/new/" + staged_[i].name, errno);
+        if (!results[i]) ::unlink(tmp.c_str());
+    }
+    bool any = false;
+    for (const Status& r : results) any = any || bool(r);
+    if (any && fsync_ && ::fsync(new_fd_) != 0) {
+        Status failed = io_error("cannot fsync", dir_ + "/new", errno);
+        for (std::size_t i = 0; i < staged_.size(); ++i) {
+            if (!results[i]) continue;
+            ::unlink((dir_ + "/new/" + staged_[i].name).c_str());  // not durable: not acknowledged, not forwarded
+            results[i] = failed;
+        }
+    }
+    staged_.clear();
+    return results;
 }
 
 }  // namespace hl7::cli

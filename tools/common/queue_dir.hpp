@@ -4,11 +4,18 @@
 // store() promises, when it succeeds with fsync on: the file's bytes and its name in DIR/new are on
 // stable storage (file fsynced before the rename, DIR/new fsynced after it). When it fails, nothing
 // is left in DIR/new, and the caller must not acknowledge the message.
+//
+// Group commit (stage() many, then commit() once) promises the same for each file commit() reports
+// stored, at the cost of two flushes for the whole group: first the files' bytes are made durable
+// (fdatasync of the file when there is one, else syncfs(2) of the folder's filesystem), only then
+// are they renamed into DIR/new, and DIR/new is fsynced once. So a name in DIR/new never points at
+// bytes that a crash could lose, even before the commit has finished.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hl7/error.hpp"
 
@@ -40,11 +47,26 @@ public:
     // fsyncs when opened with fsync false). A name already in tmp/ is an error.
     Status store(const std::string& name, std::string_view bytes);
 
+    // Writes `bytes` to tmp/NAME and keeps it for the next commit(); nothing durable yet. When it
+    // fails, nothing is left in tmp/ and nothing is staged.
+    Status stage(const std::string& name, std::string_view bytes);
+    // Makes every staged file durable and moves it into new/ (as store() does, see the header's
+    // note): one Status per file, in the order staged. Nothing is staged afterwards.
+    std::vector<Status> commit();
+    std::size_t staged() const { return staged_.size(); }
+
     const std::string& dir() const { return dir_; }
 
 private:
+    struct Staged {
+        std::string name;
+        int fd = -1;  // open until commit() has synced it
+    };
+    Status sync_staged();
+
     std::string dir_;
-    int new_fd_ = -1;
+    std::vector<Staged> staged_;
+    int new_fd_ = -1, tmp_fd_ = -1;
     bool fsync_ = true;
     std::uint64_t last_micros_ = 0;
     std::uint64_t sequence_ = 0;

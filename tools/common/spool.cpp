@@ -53,12 +53,17 @@ Status SpoolFile::open(const std::string& path, bool fsync) {
     return {};
 }
 
-Status SpoolFile::reopen() { return open(path_, fsync_); }
+Status SpoolFile::reopen() {
+    if (staged_ > 0) return make_error("store-failed", "records staged and not committed: commit before reopening");
+    return open(path_, fsync_);
+}
 
-Status SpoolFile::append(std::string_view message) {
+// Writes one record; on failure cuts the file back to `size_before` (its size before the record).
+Status SpoolFile::write_record(std::string_view message, std::int64_t& size_before) {
     if (fd_ < 0) return make_error("store-failed", "the spool file is not open");
     struct stat st{};
     if (::fstat(fd_, &st) != 0) return io_error("cannot stat", path_, errno);
+    size_before = st.st_size;
     record_ = spool_record(message);
     std::string_view rest = record_;
     Status s;
@@ -71,12 +76,38 @@ Status SpoolFile::append(std::string_view message) {
         }
         rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    if (s && fsync_ && ::fsync(fd_) != 0) s = io_error("cannot fsync", path_, errno);
     // Not stored, so not acknowledged: leave no part of the record for a reader to trip on.
     // (A file that cannot be cut, such as a device, keeps the first error as the one to report.)
     if (!s) {
         [[maybe_unused]] int cut = ::ftruncate(fd_, st.st_size);
     }
+    return s;
+}
+
+Status SpoolFile::append(std::string_view message) {
+    std::int64_t size_before = 0;
+    Status s = write_record(message, size_before);
+    if (s && fsync_ && ::fsync(fd_) != 0) {
+        s = io_error("cannot fsync", path_, errno);
+        [[maybe_unused]] int cut = ::ftruncate(fd_, size_before);
+    }
+    return s;
+}
+
+Status SpoolFile::stage(std::string_view message) {
+    std::int64_t size_before = 0;
+    Status s = write_record(message, size_before);
+    if (s && staged_++ == 0) batch_start_ = size_before;
+    return s;
+}
+
+Status SpoolFile::commit() {
+    if (staged_ == 0) return {};
+    staged_ = 0;
+    // fdatasync covers the appended bytes and the size that makes them readable.
+    if (!fsync_ || ::fdatasync(fd_) == 0) return {};
+    Status s = io_error("cannot fsync", path_, errno);
+    [[maybe_unused]] int cut = ::ftruncate(fd_, batch_start_);
     return s;
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 #include <unordered_map>
+#include <vector>
 
 #include "common/cli.hpp"
 #include "common/ack_cmd.hpp"
@@ -103,9 +104,11 @@ public:
     }
     int status() const { return status_; }
 
-    // SIGHUP: the spool file is opened again at its path (after a rotation renamed it).
+    // SIGHUP: the spool file is opened again at its path (after a rotation renamed it), once the
+    // records staged for the old one are committed.
     void reopen() {
         if (!spool_.is_open()) return;
+        commit();
         if (Status s = spool_.reopen(); !s) reporter_.error(fmt::format("SIGHUP: {} (still writing to the old file)", s.error().text));
         else if (reporter_.verbose()) reporter_.summary(fmt::format("SIGHUP: reopened {}", spool_.path()));
     }
@@ -131,17 +134,41 @@ public:
                 return net::FrameReply{std::string(*ack), false};
             }
         }
-        Status stored = deliver(c, frame, *parsed, n, micros);
-        if (!stored) {
-            reporter_.error(fmt::format("connection {} ({}): message {} not stored: {}", c.id, c.peer, n,
-                                        stored.error().text));
-            status_ = cli::exit_io;
+        if (group_commit()) {
+            Status staged = stage(c, frame, n, micros);
+            if (!staged) return finish(c, frame, *parsed, header, n, staged, key);
+            pending_.push_back(Pending{c, std::string(frame.message), frame.offset, frame.ticket, n, std::move(key)});
+            if (!commit_posted_) {
+                commit_posted_ = true;  // after the frames read in this round, on every connection
+                server_->post([this] { commit(); });
+            }
+            return net::FrameReply{{}, false, true};
         }
-        bool remember = bool(stored);
-        net::FrameReply reply{acknowledge(c, frame, *parsed, header, n, bool(stored), remember), false};
-        if (remember && o_.dedupe_window) dedupe_.remember(key, reply.message);
-        if (stored && o_.count && ++delivered_ >= o_.count && server_) server_->stop();
-        return reply;
+        return finish(c, frame, *parsed, header, n, deliver(c, frame, *parsed, n, micros), key);
+    }
+
+    // The group commit: every message staged since the last one made durable at once, then
+    // acknowledged (AA, or AR when the commit failed), each in its connection's order.
+    void commit() {
+        commit_posted_ = false;
+        if (pending_.empty()) return;
+        std::vector<Status> results;
+        if (queue_.is_open()) {
+            results = queue_.commit();
+        } else {
+            results.assign(pending_.size(), spool_.commit());
+        }
+        std::vector<Pending> done;
+        done.swap(pending_);
+        for (std::size_t i = 0; i < done.size(); ++i) {
+            Pending& p = done[i];
+            net::Frame frame{p.bytes, p.offset, p.ticket};
+            Result<Message> parsed = Message::parse(p.bytes);  // it parsed before: the same bytes
+            net::FrameReply reply =
+                parsed ? finish(p.connection, frame, *parsed, read_header(*parsed), p.n, results[i], p.key)
+                       : reply_unparseable(parsed.error());
+            if (server_) server_->complete(p.ticket, std::move(reply));
+        }
     }
 
     void on_event(net::ServerEvent event, const net::ConnectionInfo* c, std::string_view text) {
@@ -166,6 +193,40 @@ public:
     }
 
 private:
+    // A message staged for the next commit, with what its ACK is built from then.
+    struct Pending {
+        net::ConnectionInfo connection;
+        std::string bytes;
+        std::uint64_t offset = 0;
+        net::ReplyTicket ticket;
+        std::uint64_t n = 0;
+        std::string key;  // --dedupe
+    };
+
+    // With fsync, --out-dir and --spool store in groups: stage now, commit() once per round of reads.
+    bool group_commit() const { return !o_.no_fsync && server_ && (queue_.is_open() || spool_.is_open()); }
+
+    Status stage(const net::ConnectionInfo& c, const net::Frame& frame, std::uint64_t n, std::uint64_t micros) {
+        if (queue_.is_open()) return queue_.stage(queue_.next_name(micros, c.id, n), frame.message);
+        return spool_.stage(frame.message);
+    }
+
+    // The reply for a message stored (or not): failures reported, the ACK built, remembered for
+    // --dedupe, counted for --count.
+    net::FrameReply finish(const net::ConnectionInfo& c, const net::Frame& frame, const Message& message,
+                           const Header& header, std::uint64_t n, const Status& stored, const std::string& key) {
+        if (!stored) {
+            reporter_.error(fmt::format("connection {} ({}): message {} not stored: {}", c.id, c.peer, n,
+                                        stored.error().text));
+            status_ = cli::exit_io;
+        }
+        bool remember = bool(stored);
+        net::FrameReply reply{acknowledge(c, frame, message, header, n, bool(stored), remember), false};
+        if (remember && o_.dedupe_window) dedupe_.remember(key, reply.message);
+        if (stored && o_.count && ++delivered_ >= o_.count && server_) server_->stop();
+        return reply;
+    }
+
     // The ACK for a message stored (or not): the --ack-cmd's, or one built here. `remember` is
     // cleared when the ACK is not one to answer a duplicate with (the command failed).
     std::string acknowledge(const net::ConnectionInfo& c, const net::Frame& frame, const Message& message,
@@ -257,6 +318,8 @@ private:
     cli::SpoolFile spool_;
     cli::DedupeWindow dedupe_;
     std::unordered_map<std::uint64_t, std::uint64_t> messages_on_;  // per connection
+    std::vector<Pending> pending_;  // staged, awaiting commit()
+    bool commit_posted_ = false;
     std::uint64_t acks_ = 0, delivered_ = 0;
     int status_ = cli::exit_ok;
 };
