@@ -1,6 +1,8 @@
 // Escape sequence decoding and encoding, with charset conversion of the text between escapes.
 #include "hl7/escape.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 
 #include "scan.hpp"
@@ -246,11 +248,19 @@ void encode_value(std::string_view text, const Delimiters& d, Charset charset, T
             }
             if (is_kept_escape(seq) || (seq == "P" && d.truncation != 0)) {
                 flush(i);
-                if (e != 0) {
+                // A sequence holding a delimiter (\.br\ where '.' separates fields) would be cut
+                // there on reading; without an escape character there is no sequence at all. Either
+                // way its text goes out as text, escaped like any other, and is counted.
+                bool writable = e != 0 && std::none_of(seq.begin(), seq.end(), [&](char ch) {
+                    return ch == d.field || ch == '\r' || ch == '\n' ||
+                           (ch != 0 && (ch == d.component || ch == d.repetition || ch == d.subcomponent ||
+                                        ch == e || ch == d.truncation));
+                });
+                if (writable) {
                     escape_seq(seq);
                 } else {
-                    ++stats.unmappable;  // no escape character: the sequence cannot be written
-                    out.append(seq);
+                    ++stats.unmappable;
+                    encode_value(seq, d, charset, TextForm::plain, out, stats);
                 }
                 i = close;
                 run_start = close + 1;

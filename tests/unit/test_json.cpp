@@ -617,6 +617,26 @@ TEST_CASE("message_from_json: encoding characters holding the field separator or
     }
 }
 
+TEST_CASE("message_from_json: a kept escape holding a delimiter goes out as text, counted, and reads back the same") {
+    // '.' separates fields here, so \.br\ cannot be written: it would be cut at the '.' (fuzz_json).
+    const std::string dotted = R"({"hl7json":2,"segments":[{"id":"MSH","fields":["MSH",".","^~\\&","APP",)"
+                             R"("X\\.br\\Y","K\\H\\L"]}]})";
+    auto first = hl7::message_from_json(dotted);
+    REQUIRE(first.ok());
+    CHECK(first->er7 == "MSH.^~\\&.APP.X\\F\\brY.K\\H\\L\r");
+    auto message = Message::parse(first->er7);
+    REQUIRE(message.ok());
+    std::string again;
+    hl7::write_json(again, &*message, {}, {}, {}, {}, nullptr);
+    auto second = hl7::message_from_json(again);
+    REQUIRE(second.ok());
+    CHECK(second->er7 == first->er7);
+    // With '|' as usual, the same sequence is kept as it is.
+    auto usual = hl7::message_from_json(R"({"segments":[{"id":"MSH","fields":["MSH","|","^~\\&","X\\.br\\Y"]}]})");
+    REQUIRE(usual.ok());
+    CHECK(usual->er7 == "MSH|^~\\&|X\\.br\\Y\r");
+}
+
 TEST_CASE("message_from_json: batch lines read with the delimiters they were written with") {
     // An FHS with its own delimiters, then a trailer: the trailer was written with the message's.
     const std::string er7 = "MSH|^~\\&|A\rPID|1^2\r";
