@@ -26,7 +26,9 @@ const text = fs.readFileSync(file, 'latin1').replace(/\r\n|\n/g, '\r');
 const messages = text.split(/\r(?=MSH\|)/).map((m) => m.replace(/\r*$/, '\r')).filter((m) => m.startsWith('MSH|'));
 let acks = 0;
 const client = new Client({ host });
-const start = process.hrtime.bigint();
+let start;
+// The library's own queue is flushed only when a connection opens, so each message is sent from
+// the handler of the previous one's ACK (its waitAck model), the first once connected.
 const outbound = client.createConnection({ port: Number(port), waitAck: true }, async () => {
   acks += 1;
   if (acks === messages.length) {
@@ -35,7 +37,9 @@ const outbound = client.createConnection({ port: Number(port), waitAck: true }, 
     await outbound.close();
     process.exit(0);
   }
+  await outbound.sendMessage(new Message({ text: messages[acks] }));
 });
-(async () => {
-  for (const m of messages) await outbound.sendMessage(new Message({ text: m }));
-})();
+outbound.once('connect', async () => {
+  start = process.hrtime.bigint();
+  await outbound.sendMessage(new Message({ text: messages[0] }));
+});
