@@ -37,7 +37,7 @@ std::optional<AddressRange> read_address(std::string_view text) {
 bool same_prefix(const AddressRange& range, const AddressRange& address) {
     unsigned bits = range.prefix;
     for (std::size_t i = 0; bits > 0; ++i, bits = bits >= 8 ? bits - 8 : 0) {
-        std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+        std::uint8_t mask = bits >= 8 ? std::uint8_t{0xff} : static_cast<std::uint8_t>(0xff << (8 - bits));
         if ((range.bytes[i] & mask) != (address.bytes[i] & mask)) return false;
     }
     return true;
