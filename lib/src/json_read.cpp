@@ -170,9 +170,13 @@ struct JsonToEr7 {
                     d = *delimiters;
                 } else if (role == Role::first) {
                     return fail(delimiters.error().text);
+                } else if (enc->find(d.field) != std::string::npos) {
+                    // Batch lines with unusable encoding characters are written with the message's
+                    // delimiters and read back with them: the ID then runs on to the first of the
+                    // message's field separators, so one inside the encoding characters would cut
+                    // them into fields that read back decoded (found by fuzz_json).
+                    return fail(id + "-2 must not hold the message's field separator when it does not give usable delimiters");
                 }
-                // else: batch lines with unusable encoding characters were written with the
-                // message's delimiters, and are read back with them.
             }
             append_literal(*sep);
             append_literal(*enc);

@@ -637,6 +637,28 @@ TEST_CASE("message_from_json: a kept escape holding a delimiter goes out as text
     CHECK(usual->er7 == "MSH|^~\\&|X\\.br\\Y\r");
 }
 
+// Found by fuzz_json: an FHS whose encoding characters were unusable (so the line is written with
+// the message's delimiters) and held '|' came back split into fields, its escapes normalised.
+TEST_CASE("message_from_json: unusable batch encoding characters must not hold the message's field separator") {
+    auto cut = hl7::message_from_json(
+        R"({"batch":{"header":[{"fields":["FHS",":","{{^~\\&|\\ZP","X"]}]},"segments":[{"fields":["MSH","|","^~\\&","A"]}]})");
+    REQUIRE_FALSE(cut.ok());
+    CHECK(cut.error().text.find("must not hold the message's field separator") != std::string::npos);
+    // Without the '|' the line reads back as it was written: the ID runs on over FHS-1 and FHS-2.
+    auto whole = hl7::message_from_json(
+        R"({"batch":{"header":[{"fields":["FHS",":","{{\\ZP","X"]}]},"segments":[{"fields":["MSH","|","^~\\&","A"]}]})");
+    REQUIRE(whole.ok());
+    REQUIRE(whole->batch_header.size() == 1);
+    CHECK(whole->batch_header[0] == "FHS:{{\\ZP|X");
+    Message m = parse(whole->er7);
+    std::string out;
+    std::vector<std::string_view> header(whole->batch_header.begin(), whole->batch_header.end());
+    hl7::write_json(out, &m, header, {}, {}, {}, nullptr);
+    auto back = hl7::message_from_json(out);
+    REQUIRE(back.ok());
+    CHECK(back->batch_header == whole->batch_header);
+}
+
 TEST_CASE("message_from_json: batch lines read with the delimiters they were written with") {
     // An FHS with its own delimiters, then a trailer: the trailer was written with the message's.
     const std::string er7 = "MSH|^~\\&|A\rPID|1^2\r";
