@@ -66,6 +66,11 @@ public:
         w_ = out_.data() + used;
         end_ = out_.data() + out_.size();
     }
+    // The write position, for a loop that keeps it in a register (char stores alias everything, so
+    // a member pointer would be reloaded after every byte); set_cursor() hands it back.
+    char* cursor() const { return w_; }
+    char* base() const { return out_.data(); }
+    void set_cursor(char* w) { w_ = w; }
     void put(char c) { *w_++ = c; }  // after room()
     void put(const char* p, std::size_t n) {
         // Most HL7 values are short: two overlapping fixed-size copies (which read only inside
@@ -101,6 +106,11 @@ private:
     std::string& out_;
     char* w_ = nullptr;
     char* end_ = nullptr;
+};
+
+struct WriterSizes {
+    // JSON of real feeds runs about 2.5 times the ER7 it comes from.
+    static std::size_t guess(std::size_t er7_size) { return er7_size * 3 + 64; }
 };
 
 bool is_plain(std::string_view s) {
@@ -219,30 +229,6 @@ struct SegmentWriter {
         sink.put("\"]]", 3);
     }
 
-    // The next byte at or after p that is not plain text (end if none).
-    const char* find_special(const char* p, const char* end) const {
-#if defined(__SSE2__)
-        // Bytes below 0x20 and from 0x80 are both "less than 0x20" as signed bytes.
-        const __m128i space = _mm_set1_epi8(0x20);
-        while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            __m128i m = _mm_cmplt_epi8(v, space);
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[0]));
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[1]));
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[2]));
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[3]));
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[4]));
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[5]));
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[6]));
-            int mask = _mm_movemask_epi8(m);
-            if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
-            p += 16;
-        }
-#endif
-        while (p < end && classes[static_cast<unsigned char>(*p)] == kPlain) ++p;
-        return p;
-    }
-
 #if defined(__SSE2__)
     __m128i special_[7];
 #endif
@@ -254,8 +240,75 @@ struct SegmentWriter {
 #endif
     }
 
-    void segment(std::string_view s) {
-        Sink sink(out, s.size() + s.size() / 2);
+    // Bit i set when byte i of [p, p + 64) is not plain text: a delimiter, the escape character, a
+    // quote, a backslash, a control byte or a byte from 0x80.
+    std::uint64_t special_mask(const char* p) const {
+#if defined(__SSE2__)
+        const __m128i space = _mm_set1_epi8(0x20);
+        std::uint64_t bits = 0;
+        for (int k = 0; k < 4; ++k) {
+            __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+            // Bytes below 0x20 and from 0x80 are both "less than 0x20" as signed bytes.
+            __m128i m = _mm_cmplt_epi8(v, space);
+            for (int i = 0; i < 7; ++i) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, special_[i]));
+            bits |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(m))) << (16 * k);
+        }
+        return bits;
+#else
+        std::uint64_t bits = 0;
+        for (int i = 0; i < 64; ++i)
+            if (classes[static_cast<unsigned char>(p[i])] != kPlain) bits |= std::uint64_t{1} << i;
+        return bits;
+#endif
+    }
+
+    // The special bytes of a segment in order, found 64 bytes at a time: one pass of compares per
+    // block instead of one search per leaf (leaves are a few bytes long in real feeds).
+    struct SpecialScanner {
+        const SegmentWriter& writer;
+        const char* block;
+        const char* end;
+        std::uint64_t bits = 0;
+
+        std::uint64_t mask_at(const char* b) const {
+            if (end - b >= 64) return writer.special_mask(b);
+            // The last block: a copy padded past the end (never read beyond the segment), bits
+            // past the end masked off.
+            char padded[64];
+            std::size_t n = static_cast<std::size_t>(end - b);
+            std::memcpy(padded, b, n);
+            std::memset(padded + n, 0, 64 - n);
+            return writer.special_mask(padded) & ((std::uint64_t{1} << n) - 1);
+        }
+        SpecialScanner(const SegmentWriter& w, const char* from, const char* to) : writer(w), block(from), end(to) {
+            if (block < end) bits = mask_at(block);
+        }
+        // The next special byte, or end.
+        [[gnu::always_inline]] const char* next() {
+            while (bits == 0) {
+                block += 64;
+                if (block >= end) return end;
+                bits = mask_at(block);
+            }
+            const char* q = block + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            return q;
+        }
+    };
+
+    // A leaf that needs decoding (escapes, quotes, control or high bytes) or is the HL7 null.
+    [[gnu::noinline]] char* slow_leaf(Sink& sink, char* w, const char* begin, const char* end, const char* segment_end) {
+        sink.set_cursor(w);
+        leaf(sink, begin, end, true);
+        sink.room(8 * static_cast<std::size_t>(segment_end - end) + 64);
+        return sink.cursor();
+    }
+
+    // Room the fast loop relies on: each input byte gives at most 8 bytes of JSON (a delimiter
+    // closes a leaf and opens the next: `"]],[["`), and 64 more allow 16-byte copies past a leaf.
+    static std::size_t bound(const char* p, const char* end) { return 8 * static_cast<std::size_t>(end - p) + 64; }
+
+    void segment(Sink& sink, std::string_view s) {
         const char* p = s.data();
         const char* end = p + s.size();
         bool header = is_header_segment(s, d.field);
@@ -273,7 +326,7 @@ struct SegmentWriter {
         sink.put(id_text);
         sink.put('"');
         p = id_end;
-        field = 0;
+        int field_no = 0;
         if (header) {
             // MSH-1 and MSH-2 are literal: they are the delimiters, not data.
             literal_field(sink, std::string_view(p, 1));
@@ -281,63 +334,106 @@ struct SegmentWriter {
             const char* e = detail::find_byte(p, end, d.field);
             literal_field(sink, std::string_view(p, static_cast<std::size_t>(e - p)));
             p = e;
-            field = 2;
+            field_no = 2;
         }
-        // One pass over the fields: p is at a field separator (or the end).
-        while (p < end) {
-            ++p;  // the field separator
-            ++field;
-            sink.room(8);
-            if (p == end || *p == d.field) {
-                sink.put(",[]", 3);
+        // One pass over the special bytes: fs is at a field separator (or the end). The state lives
+        // in locals; the members are set only for the rare leaf that may report a problem.
+        sink.room(bound(p, end));
+        char* w = sink.cursor();
+        SpecialScanner scan(*this, p, end);
+        const char* fs = p < end ? scan.next() : end;  // the separator at p
+        while (fs < end) {
+            ++field_no;
+            const char* start = fs + 1;
+            const char* q = scan.next();
+            if (q == start && (q == end || classes[static_cast<unsigned char>(*q)] == kField)) {
+                std::memcpy(w, ",[]", 3);
+                w += 3;
+                fs = q;
                 continue;
             }
-            sink.put(",[[", 3);
-            repetition = component = subcomponent = 1;
-            in_subcomponents = false;
-            std::size_t component_start = sink.size();
-            const char* leaf_start = p;
+            std::memcpy(w, ",[[", 3);
+            w += 3;
+            int rep = 1, comp = 1, sub = 1;
+            bool in_sub = false;
+            char* component_start = w;
+            const char* leaf_start = start;
             bool slow = false;
-            for (;; ++p) {
-                p = find_special(p, end);
-                std::uint8_t cls = p < end ? classes[static_cast<unsigned char>(*p)] : std::uint8_t{kField};
+            for (;;) {
+                std::uint8_t cls = q < end ? classes[static_cast<unsigned char>(*q)] : std::uint8_t{kField};
                 if (cls == kSlow) {
                     slow = true;
+                    q = scan.next();
                     continue;
                 }
-                leaf_is_subcomponent = in_subcomponents || cls == kSubcomponent;
-                leaf(sink, leaf_start, p, slow);
-                slow = false;
-                leaf_start = p + 1;
-                sink.room(8);
-                if (cls == kSubcomponent) {
-                    if (!in_subcomponents) {
-                        sink.insert(component_start, '[');
-                        in_subcomponents = true;
+                if (__builtin_expect(slow, 0)) {
+                    field = field_no;
+                    repetition = rep;
+                    component = comp;
+                    subcomponent = sub;
+                    leaf_is_subcomponent = in_sub || cls == kSubcomponent;
+                    // The buffer may move: the component's start is kept as an offset.
+                    std::size_t component_at = static_cast<std::size_t>(component_start - sink.base());
+                    w = slow_leaf(sink, w, leaf_start, q, end);
+                    component_start = sink.base() + component_at;
+                    slow = false;
+                } else {
+                    std::size_t n = static_cast<std::size_t>(q - leaf_start);
+                    *w++ = '"';
+                    // Room is made for 16 bytes past any leaf; the source is read only inside
+                    // the segment (overlapping copies near its end).
+                    if (n <= 16 && end - leaf_start >= 16) {
+                        std::memcpy(w, leaf_start, 16);
+                    } else if (n >= 8 && n <= 16) {
+                        std::memcpy(w, leaf_start, 8);
+                        std::memcpy(w + n - 8, leaf_start + n - 8, 8);
+                    } else if (n >= 4 && n < 8) {
+                        std::memcpy(w, leaf_start, 4);
+                        std::memcpy(w + n - 4, leaf_start + n - 4, 4);
+                    } else if (n < 4) {
+                        for (std::size_t i = 0; i < n; ++i) w[i] = leaf_start[i];
+                    } else {
+                        std::memcpy(w, leaf_start, n);
                     }
-                    sink.put(',');
-                    ++subcomponent;
-                    continue;
+                    w += n;
+                    *w++ = '"';
                 }
-                if (in_subcomponents) {
-                    sink.put(']');
-                    in_subcomponents = false;
+                if (cls == kSubcomponent) {
+                    if (!in_sub) {
+                        std::memmove(component_start + 1, component_start, static_cast<std::size_t>(w - component_start));
+                        *component_start = '[';
+                        ++w;
+                        in_sub = true;
+                    }
+                    *w++ = ',';
+                    ++sub;
+                } else {
+                    if (in_sub) {
+                        *w++ = ']';
+                        in_sub = false;
+                    }
+                    sub = 1;
+                    if (cls == kComponent) {
+                        *w++ = ',';
+                        ++comp;
+                    } else if (cls == kRepetition) {
+                        std::memcpy(w, "],[", 3);
+                        w += 3;
+                        ++rep;
+                        comp = 1;
+                    } else {  // field separator or end
+                        std::memcpy(w, "]]", 2);
+                        w += 2;
+                        fs = q;
+                        break;
+                    }
+                    component_start = w;
                 }
-                subcomponent = 1;
-                if (cls == kComponent) {
-                    sink.put(',');
-                    ++component;
-                } else if (cls == kRepetition) {
-                    sink.put("],[", 3);
-                    ++repetition;
-                    component = 1;
-                } else {  // field separator or end
-                    sink.put("]]", 2);
-                    break;
-                }
-                component_start = sink.size();
+                leaf_start = q + 1;
+                q = scan.next();
             }
         }
+        sink.set_cursor(w);
         sink.room(4);
         sink.put("]}", 2);
     }
@@ -431,7 +527,8 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
             ClassTable own_classes = make_classes(own);
             SegmentWriter w{out, own, charset, own_classes, diagnostics, {}, {}, {}, 0, nullptr, 0, 1, 1, 1, false, false, {}};
             w.prepare();
-            w.segment(lines[i]);
+            Sink sink(out, WriterSizes::guess(lines[i].size()));
+            w.segment(sink, lines[i]);
         }
         out.push_back(']');
     };
@@ -445,10 +542,15 @@ void write_json(std::string& out, const Message* message, const std::vector<std:
 
     out.append(",\"segments\":[");
     if (message) {
+        // One sink for all segments: the string grows (and is zero-filled) once, not per segment.
+        Sink sink(out, WriterSizes::guess(message->original_text().size()));
         for (std::size_t i = 0; i < message->size(); ++i) {
-            if (i) out.push_back(',');
+            if (i) {
+                sink.room(1);
+                sink.put(',');
+            }
             writer.segment_index = static_cast<std::uint32_t>(i + 1);
-            writer.segment(message->segment(i));
+            writer.segment(sink, message->segment(i));
         }
     }
     out.push_back(']');
