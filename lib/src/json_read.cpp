@@ -139,6 +139,10 @@ struct JsonToEr7 {
             std::string_view name = std::string_view(id).substr(0, 3);
             return (name == a || name == b) && (id.size() == 3 || !ascii_alnum(id[3]));
         };
+        // ER7 that begins with "MSH" is read as a header whatever follows, so "MSH'..." as the first
+        // ID would read back as MSH with other delimiters (found by fuzz_json).
+        if (role == Role::first && id.size() > 3 && id.compare(0, 3, "MSH") == 0)
+            return fail("the first segment's ID must be MSH itself");
         if (role == Role::batch_header && !batch_id("FHS", "BHS"))
             return fail("a batch header line must be FHS or BHS");
         if (role == Role::batch_trailer && !batch_id("BTS", "FTS"))
@@ -264,7 +268,7 @@ Result<JsonMessage> message_from_json(std::string_view text) {
         if (segments.empty() && batch.contains("header") && batch["header"].is_array() && !batch["header"].empty()) {
             std::string line;
             JsonToEr7 w{base, charset, line, {}, {}};
-        w.null_is_hl7_null = version1;
+            w.null_is_hl7_null = version1;
             if (w.segment(batch["header"][0], "batch.header[0]", JsonToEr7::Role::batch_header)) base = w.d;
         }
         for (const char* part : {"header", "trailer"}) {
@@ -274,7 +278,7 @@ Result<JsonMessage> message_from_json(std::string_view text) {
             for (std::size_t i = 0; i < batch[part].size(); ++i) {
                 std::string line;
                 JsonToEr7 w{base, charset, line, {}, {}};
-        w.null_is_hl7_null = version1;
+            w.null_is_hl7_null = version1;
                 auto role = is_header ? JsonToEr7::Role::batch_header : JsonToEr7::Role::batch_trailer;
                 if (!w.segment(batch[part][i], fmt::format("batch.{}[{}]", part, i), role)) return *w.failure;
                 result.unmappable += w.unmappable;

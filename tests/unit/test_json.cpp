@@ -659,6 +659,16 @@ TEST_CASE("message_from_json: unusable batch encoding characters must not hold t
     CHECK(back->batch_header == whole->batch_header);
 }
 
+// Found by fuzz_json: a first segment whose ID only began with MSH was written as ER7 that reads
+// back as an MSH with the next byte as its field separator.
+TEST_CASE("message_from_json: the first segment's ID must be MSH itself") {
+    auto longer = hl7::message_from_json(R"({"segments":[{"id":"MSH'x","fields":["MSH'x",[["|"]],[["^~\\&"]],[["A"]]]}]})");
+    REQUIRE_FALSE(longer.ok());
+    CHECK(longer.error().text.find("must be MSH itself") != std::string::npos);
+    CHECK_FALSE(hl7::message_from_json(R"({"segments":[{"fields":["MSHX","A"]}]})").ok());
+    CHECK(hl7::message_from_json(R"({"segments":[{"fields":["MSH","|","^~\\&","A"]}]})").ok());
+}
+
 TEST_CASE("message_from_json: batch lines read with the delimiters they were written with") {
     // An FHS with its own delimiters, then a trailer: the trailer was written with the message's.
     const std::string er7 = "MSH|^~\\&|A\rPID|1^2\r";
