@@ -599,3 +599,26 @@ TEST_CASE("log scan: a mixed log is the same however it is fed") {
     small.max_text_size = 30;
     check_scan(log, small);
 }
+
+TEST_CASE("log scan: random mixes of HL7 pieces and log text keep every promise") {
+    const std::vector<std::string> pieces = {
+        "MSH|^~\\&|A|B", "MSH|^~", "MSH|^~\\\\&|A|B", "PID|1||X", "OBX|1|ST|||v", "FHS|^~\\&|F", "BHS|^~\\&|B",
+        "BTS|1", "FTS|1", "\r", "\n", "\r\n", "\\r", "^M", "<CR>", "<FS>", "\"", "\\\\", "\\", "\\u000d",
+        "\\ud83d", "\\/", "\x0b", "\x1c", "2024-01-02 10:00:01 INFO ", "{\"m\":\"", "\"}", "abc", " ", "MSH-9",
+        "H", "ZPD|1", "\xc3\xa9", "|", "^", "MSH#^~\\&#X",
+    };
+    for (std::uint32_t seed = 1; seed <= 400; ++seed) {
+        Lcg rng{seed};
+        std::string log;
+        std::size_t count = (rng.next() >> 16) % 60;
+        for (std::size_t i = 0; i < count; ++i) log += pieces[(rng.next() >> 16) % pieces.size()];
+        CAPTURE(seed);
+        CAPTURE(printable(log));
+        check_scan(log);
+        LogScanOptions small;
+        small.max_region_size = 64;
+        small.max_text_size = 16;
+        auto regions = check_scan(log, small);
+        for (const Reg& r : regions) CHECK(r.bytes.size() <= 64 + 2);  // a line end past the limit at most
+    }
+}
