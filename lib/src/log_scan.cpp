@@ -516,7 +516,11 @@ std::uint64_t LogScanner::segment_at(std::uint64_t begin, std::uint64_t read_end
             same = is_alnum(shape[i]) ? is_alnum(p[i]) : p[i] == shape[i];
         if (same && segment(begin + shape.size())) return begin + shape.size();
     }
-    return segment(begin) ? begin : kNone;
+    if (segment(begin)) return begin;
+    // An indented dump: blanks only before the segment.
+    std::uint64_t s = begin;
+    while (s < read_end && (at(s) == ' ' || at(s) == '\t')) ++s;
+    return s > begin && segment(s) ? s : kNone;
 }
 
 bool LogScanner::orphan_line(std::uint64_t begin, std::uint64_t read_end) const {
@@ -533,6 +537,16 @@ void LogScanner::set_orphans(std::string_view shape, char field, bool strict, Su
     orphan_field_ = field;
     orphan_strict_ = strict;
     orphan_reason_ = reason;
+    orphan_grace_ = strict ? 1 : 0;  // the line that cut the message short is not counted
+}
+
+// Column-0 segment IDs alone are weak evidence (a pipe-delimited log has "ERR|" lines): such orphans
+// are looked for only in the run of lines right after the interruption. Indented lines (a stack
+// trace's "\tat ...") do not end the run.
+void LogScanner::end_weak_orphans(std::uint64_t line_begin) {
+    if (!at_line_start_ || !orphans_on_ || !orphan_strict_) return;
+    if (at(line_begin) == ' ' || at(line_begin) == '\t') return;
+    if (orphan_grace_-- == 0) orphans_on_ = false;
 }
 
 void LogScanner::add_text(std::uint64_t to) {
@@ -573,6 +587,7 @@ void LogScanner::step_scan(const Line& line) {
     } else {
         std::uint64_t c = find_candidate(b, line.content_end, line.content_end);
         if (c != kNone && start_at(line, c)) return;
+        end_weak_orphans(b);
     }
     add_text(line.end);
     pos_ = line.end;
@@ -588,6 +603,7 @@ void LogScanner::step_long_text() {
         state_ = State::drop_line;
         return;
     }
+    end_weak_orphans(pos_);
     const std::uint64_t window = pos_ + limit - 8;  // a candidate starting before it is wholly in read_end
     std::uint64_t c = find_candidate(pos_, window, read_end);
     if (c == kNone) c = window;

@@ -326,6 +326,33 @@ TEST_CASE("log scan: an interleaved line ends the message; its later segment lin
     }
 }
 
+TEST_CASE("log scan: column-0 orphans only right after the interruption; indented segment lines") {
+    SUBCASE("a pipe-delimited application log after a message") {
+        std::string log = kMsh + "\n" + kPid + "\n-- cut --\n" + kPv1 + "\nOBX|1|ST|||v\nINF|10:01|x\n" +
+                          "ERR|10:02|failed\nEVN|10:03|y\n";
+        auto regions = check_scan(log);
+        INFO(regions);
+        REQUIRE(regions.size() == 6);
+        CHECK(regions[0].er7 == er7_of({kMsh, kPid}));
+        CHECK(regions[1].bytes == "-- cut --\n");
+        CHECK(regions[2].kind == Kind::suspect);
+        CHECK(regions[2].bytes == kPv1);
+        CHECK(regions[3].bytes == "\n");
+        CHECK(regions[4].kind == Kind::suspect);
+        CHECK(regions[4].bytes == "OBX|1|ST|||v");
+        // INF ends the search: the known IDs after it are text.
+        CHECK(regions[5].bytes == "\nINF|10:01|x\nERR|10:02|failed\nEVN|10:03|y\n");
+    }
+    SUBCASE("an indented dump") {
+        std::string log = "Message:\n  " + kMsh + "\n    " + kPid + "\n    " + kPv1 + "\nEnd\n";
+        auto regions = check_scan(log);
+        INFO(regions);
+        REQUIRE(regions.size() == 3);
+        CHECK(regions[1].er7 == er7_of({kMsh, kPid, kPv1}));
+        CHECK(regions[1].carrier.prefix(1) == "    ");
+    }
+}
+
 TEST_CASE("log scan: one line with written segment ends") {
     for (std::string sep : {"\\r", "<CR>", "^M", "\\x0d", "\\n", "\\r\\n", "<CR><LF>", "\\u000d"}) {
         CAPTURE(sep);

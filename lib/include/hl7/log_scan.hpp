@@ -58,8 +58,11 @@
 //     input. Interleaved lines are not passed through: after a message was cut short by such a line,
 //     later lines that are segments of its prefix shape (until a blank line or the next header) are
 //     suspect (orphan_segments), so a message broken by another connection's line or a stack trace
-//     is scrubbed, not leaked as text. The same holds for column-0 segment lines with a standard or
-//     Z segment ID at the start of the log (a log that starts inside a message).
+//     is scrubbed, not leaked as text. For a message at column 0 (no prefix), where a segment ID alone
+//     is weak evidence, only lines with a standard or Z segment ID count, and only in the run of lines
+//     right after the interrupting line (the first other line not indented with a blank ends the search); the same holds at the
+//     start of the log (a log that starts inside a message). Segment lines indented with blanks count
+//     as segment lines (continuations and orphans) too.
 //   - Batches: FHS and BHS segments before a message and BTS and FTS after it belong to that message's
 //     region, as with the core reader (hl7/stream.hpp: StreamItem header/trailer); each MSH starts
 //     a new region. A whole batch is never one region, because batch files are unbounded and the
@@ -203,6 +206,7 @@ private:
     void add_text(std::uint64_t to);
     void flush_text();
     void push(LogRegionKind kind, std::uint64_t begin, std::uint64_t end, SuspectReason reason = SuspectReason::none);
+    void end_weak_orphans(std::uint64_t line_begin);
     void set_orphans(std::string_view shape, char field, bool strict, SuspectReason reason);
 
     const char* ptr(std::uint64_t offset) const { return buf_.data() + (offset - base_); }
@@ -247,6 +251,7 @@ private:
     char orphan_field_ = '|';
     bool orphan_strict_ = true;
     SuspectReason orphan_reason_ = SuspectReason::orphan_segments;
+    int orphan_grace_ = 0;  // column-0 orphans: other lines still allowed before the search ends
 
     std::string decoded_;  // a JSON string's text, decoded
     std::string scratch_;  // the round-trip check
