@@ -107,7 +107,9 @@ std::optional<Role> composite_role(std::string_view type, int c, int s) {
         if (c == 9) return Role::address;
         return Role::keep;
     }
-    if (type == "ED" || type == "RP") return Role::content;
+    // Embedded data: the data (ED-5) or the pointer (RP-1) emptied; the types and encoding kept.
+    if (type == "ED") return c == 5 ? Role::content : Role::keep;
+    if (type == "RP") return c == 1 ? Role::content : Role::keep;
     if (type == "TS" || type == "DR") return c == 2 && type == "TS" ? Role::keep : Role::date;
     return std::nullopt;
 }

@@ -71,8 +71,11 @@ struct Rule {
     Selector selector;
     Method method = Method::keep;
     std::string constant;     // for Method::constant
-    std::string value_class;  // overrides the class the leaf's role gives ("id", "name", ...); "birth"
-                              // with year_only caps ages over 89
+    // The class of leaves whose datatype gives them no role of their own (ST, IS, an untyped Z-field:
+    // "id", "name", "address", "text"...; "text" when empty). A typed leaf keeps its role's class
+    // (XPN names "name", CX-1 "id"), so pseudonyms stay consistent. "birth" with year_only caps ages
+    // over 89 (the year of 90 years before the message's MSH-7).
+    std::string value_class;
     // A staff rule (XCN): its method applies when the profile replaces staff names, keep otherwise.
     bool staff = false;
     std::uint64_t line = 0;  // the config line it came from (0: built in)
@@ -91,6 +94,10 @@ struct Profile {
 };
 
 // The built-in profiles: "support" (the default), "safe-harbor", "strict". nullopt for another name.
+// Each starts with its MSH-7 rule (date_shift, or year_only in safe-harbor: the message time follows
+// the admission it reports), then keeps MSH, MSA and ERR, then handles the identifier fields typed
+// ST/IS (PID-19, PID-12, PID-23, NK1-37, GT1-12, IN1-8, IN1-36, IN2-2/6/8, OBR-18..21) and employer
+// fields (IN2-3, NK1-13, GT1-21, GT1-51, IN1-9, IN1-11), then its own rules: describe() lists them.
 std::optional<Profile> builtin_profile(std::string_view name);
 std::vector<std::string_view> builtin_profile_names();
 
