@@ -75,8 +75,9 @@ std::size_t header_fields_end(std::string_view text) {
     if (text.size() < 4 || !usable_delimiter(text[3])) return 0;
     char field = text[3];
     std::size_t close = text.find(field, 4);
-    if (close == std::string_view::npos || close - 4 > 5) return 0;
-    std::string_view encoding = text.substr(4, close - 4);
+    if (close == std::string_view::npos) return 0;
+    // Like the core (read_delimiters): only the first five are encoding characters; more is accepted.
+    std::string_view encoding = text.substr(4, std::min<std::size_t>(close - 4, 5));
     for (std::size_t i = 0; i < encoding.size(); ++i) {
         if (!usable_delimiter(encoding[i]) || encoding[i] == field) return 0;
         if (encoding.find(encoding[i], i + 1) != std::string_view::npos) return 0;
@@ -820,7 +821,11 @@ bool LogScanner::append_segment(const Line& line, std::uint64_t s, bool first) {
         }
         text = view(s, text_end);
     }
-    std::string_view mark = trailing_mark(text);
+    // A written segment end at the end of each line ("^M" from cat -v): decided by the header line,
+    // because "^M" also ends real values ("...^USA^M", address type M).
+    if (first) line_mark_ = trailing_mark(text);
+    std::string_view mark;
+    if (!line_mark_.empty() && text.size() > line_mark_.size() && text.ends_with(line_mark_)) mark = line_mark_;
     text.remove_suffix(mark.size());
     std::string_view id = text.substr(0, 3);
     if (is_header_id(id)) {

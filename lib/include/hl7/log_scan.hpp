@@ -29,7 +29,8 @@
 //   - A header candidate is "MSH", "FHS" or "BHS" followed by a field separator (printable ASCII, not a
 //     letter, digit or space) that looks like HL7: the separator is '|', or the next byte is one more
 //     punctuation character (MSH-2's first). "MSH-9 is required" or "MSH: x" in a log line is text.
-//     MSH-2 must be 0 to 5 distinct punctuation characters ending at a field separator; otherwise
+//     MSH-2 must end at a field separator, and its first five characters (the encoding characters,
+//     as the core reads them) must be distinct punctuation other than the field separator; otherwise
 //     the candidate is suspect (bad_header) through the end of its line.
 //   - Escaping: when MSH-2 as written holds a doubled backslash (`^~\\&`), or the header follows a
 //     '"' and MSH-2 holds no backslash, the message is read as a JSON string: it ends at the next
@@ -51,9 +52,10 @@
 //     one width). The region starts at the header line's start (or where the scanner resumed on that
 //     line); each segment's prefix and, for a JSON string, the text after its closing quote are log
 //     text held in the carrier (render can pass them through the caller's scrubber). A written
-//     segment end at the end of a line (`^M` from `cat -v`, `\r`, `<CR>`, or a decoded CR in a JSON
-//     string) and an MLLP start (0x0B) or end (0x1C, alone or ending the last segment's line) are
-//     framing, not message text.
+//     segment end at the end of the header's line (`^M` from `cat -v`, `\r`, `<CR>`, or a decoded CR
+//     in a JSON string), and the same one at the end of its other lines, and an MLLP start (0x0B) or
+//     end (0x1C, alone or ending the last segment's line) are framing, not message text. (Only when
+//     the header line has it: "^M" also ends real values, "...^USA^M".)
 //   - A line that is not a segment ends the message; so do a blank line, a frame end and the end of
 //     input. Interleaved lines are not passed through: after a message was cut short by such a line,
 //     later lines that are segments of its prefix shape (until a blank line or the next header) are
@@ -242,6 +244,7 @@ private:
     std::string shape_;
     char field_ = '|';
     bool escaped_ = false;
+    std::string_view line_mark_;  // the written segment end its lines end with (a static token), or none
     bool has_msh_ = false;
     bool closed_ = false;
 
