@@ -21,6 +21,10 @@ namespace hl7::anon {
 
 namespace {
 
+// What a cleared required text field says instead of nothing.
+constexpr std::string_view kRemovedPlaceholder = "REMOVED";
+
+
 // What a leaf is within its datatype, which decides what a method does with it.
 enum class Role : std::uint8_t {
     keep,     // a code or a structural part (name type, assigning authority, country): never changed
@@ -555,6 +559,16 @@ private:
 
         switch (method) {
             case Method::clear:
+                // A required field emptied would make a valid message invalid (hl7validate must report
+                // nothing new): its first text leaf gets a placeholder that says what happened.
+                if (leaf.subcomponent == 1 && leaf.leaf_type == "ST" &&
+                    ((leaf.component == 1 && leaf.field_def && leaf.field_def->usage == defs::Usage::required) ||
+                     (leaf.component_def && leaf.component_def->usage == defs::Usage::required))) {
+                    set(leaf, kRemovedPlaceholder);
+                    record(leaf, Method::constant, cls);
+                    remember(leaf, text, kRemovedPlaceholder, cls, false);
+                    return;
+                }
                 clear(leaf);
                 record(leaf, method, cls);
                 remember(leaf, text, "", cls, false);

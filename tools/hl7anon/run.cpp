@@ -3,6 +3,7 @@
 #include "run.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,6 +69,19 @@ void Run::report_line(const std::string& text) {
 }
 
 int Run::process(const std::vector<std::string>& files) {
+    // Free text is scrubbed with the identifying values seen in messages; a log names a patient in
+    // text before the message that carries the name. Regular files are therefore read twice: once
+    // to learn every value (nothing written), once to write. Standard input is read once.
+    collecting_ = true;
+    for (const std::string& name : files) {
+        if (name == "-") continue;
+        int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;  // reported in the writing pass
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) process_fd(name, fd);
+        ::close(fd);
+    }
+    collecting_ = false;
     for (const std::string& name : files) {
         if (name == "-") {
             process_fd("-", STDIN_FILENO);
@@ -127,8 +141,10 @@ void Run::process_fd(const std::string& name, int fd) {
             consumed += part.size();
             bool ends = part.back() == '\n';
             if (dropping) {
-                output_.buffer() += pseudonym_words(whole_key_, part);  // reported when the drop began
-                output_.end_record();
+                if (!collecting_) {
+                    output_.buffer() += pseudonym_words(whole_key_, part);  // reported when the drop began
+                    output_.end_record();
+                }
             } else {
                 held.append(part);
                 if (ends) {
@@ -200,6 +216,10 @@ void Run::process_fd(const std::string& name, int fd) {
 }
 
 void Run::log_region(const std::string& name, const LogRegion& region) {
+    if (collecting_) {
+        if (region.kind == LogRegionKind::message) (void)message(name, region.er7, region.offset, region.line, er7_scratch_);
+        return;
+    }
     std::string& out = output_.buffer();
     switch (region.kind) {
         case LogRegionKind::text: {
@@ -235,6 +255,18 @@ void Run::log_region(const std::string& name, const LogRegion& region) {
 }
 
 void Run::ndjson_line(const std::string& name, std::string_view line, std::uint64_t offset, std::uint64_t line_no) {
+    if (collecting_) {
+        auto json = message_from_json(line);
+        if (json && !json->er7.empty()) (void)message(name, json->er7, offset, line_no, er7_scratch_);
+        else {
+            LogScanner one(LogScanOptions{.max_region_size = options_.max_region_size});
+            LogRegion region;
+            one.feed(line);
+            one.finish();
+            while (one.next(region)) log_region(name, region);
+        }
+        return;
+    }
     std::string& out = output_.buffer();
     std::string_view body = line;
     std::string_view end;
@@ -297,6 +329,7 @@ bool Run::message(const std::string& name, std::string_view er7, std::uint64_t o
                   std::string& er7_out) {
     auto outcome = anonymizer_.anonymize(er7);
     if (!outcome) return false;
+    if (collecting_) return true;
     ++messages_;
     changes_ += outcome->changes.size();
     text_hits_ += outcome->text_hits;
@@ -352,6 +385,7 @@ bool Run::message(const std::string& name, std::string_view er7, std::uint64_t o
 // the shape of what was there still shows), and the region reported by position only.
 void Run::scrub_whole(const std::string& name, std::string_view bytes, std::uint64_t offset, std::uint64_t line_no,
                       std::string_view why) {
+    if (collecting_) return;
     output_.buffer() += pseudonym_words(whole_key_, bytes);
     ++scrubbed_whole_;
     Diagnostic d;

@@ -55,6 +55,7 @@ private:
     anon::AnonOutcome last_outcome_;
     std::uint64_t messages_ = 0, text_hits_ = 0, scrubbed_whole_ = 0, residues_ = 0, changes_ = 0;
     bool missing_ = false, io_error_ = false;
+    bool collecting_ = false;  // the first pass over regular files: values learnt, nothing written
 };
 
 }  // namespace hl7::anon_tool
