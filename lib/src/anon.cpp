@@ -8,6 +8,9 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "anon_internal.hpp"
 #include "hl7/datatypes.hpp"
@@ -239,6 +242,7 @@ struct Anonymizer::State {
                 c.path = detail::compile_path(r.selector.path, why);
                 if (!c.path) continue;  // read_config refuses these; a hand-made profile loses the rule
             }
+            if (c.path && c.path->repetition > 0) rules_name_repetitions = true;
             rules.push_back(std::move(c));
         }
         run_shift = date_shift_days(subkey("date"), "");
@@ -250,13 +254,68 @@ struct Anonymizer::State {
         return it->second;
     }
 
-    const CompiledRule* rule_for(const Leaf& leaf) const {
+    const CompiledRule* first_match(const Leaf& leaf) const {
         for (const CompiledRule& r : rules) {
             if (r.path && !r.path->matches(leaf)) continue;
             if (!r.rule.selector.datatype.empty() && !detail::datatype_matches(r.rule.selector.datatype, leaf)) continue;
             return &r;
         }
         return nullptr;
+    }
+
+    // Values remembered, and pseudonyms made, per run: feeds repeat values, and each costs HMACs and
+    // known-value entries the first time only. Both bounded (cleared when full: correctness does not
+    // depend on them, only speed).
+    std::unordered_set<std::string> remembered;
+    std::unordered_map<std::string, std::string> pseudonyms;
+    std::string scratch_key;
+
+    bool first_time(std::string_view cls, std::string_view text, std::string_view replacement) {
+        scratch_key.assign(cls);
+        scratch_key.push_back('\0');
+        scratch_key.append(text);
+        scratch_key.push_back('\0');
+        scratch_key.append(replacement);
+        if (remembered.size() >= options.max_known_values) remembered.clear();
+        return remembered.insert(scratch_key).second;
+    }
+
+    template <class Make>
+    std::string remembered_pseudonym(std::string_view cls, std::string_view text, Make make) {
+        scratch_key.assign(cls);
+        scratch_key.push_back('\0');
+        scratch_key.append(text);
+        if (auto it = pseudonyms.find(scratch_key); it != pseudonyms.end()) return it->second;
+        std::string made = make();
+        if (pseudonyms.size() >= 65536) pseudonyms.clear();
+        pseudonyms.emplace(scratch_key, made);
+        return made;
+    }
+
+    // Which rule a leaf gets depends only on where it is and its types, which repeat from message to
+    // message: the first match is remembered per place (the rule list is tried once per place, not
+    // once per leaf). The repetition is part of the place only when a rule names one.
+    bool rules_name_repetitions = false;
+    std::unordered_map<std::string, const CompiledRule*> decisions;
+    std::string place;
+
+    const CompiledRule* rule_for(const Leaf& leaf) {
+        place.clear();
+        place.append(leaf.segment_id);
+        place.push_back('\0');
+        for (int n : {leaf.field, rules_name_repetitions ? leaf.repetition : 0, leaf.component, leaf.subcomponent}) {
+            place.append(std::to_string(n));
+            place.push_back('.');
+        }
+        for (std::string_view t : {leaf.field_type, leaf.component_type, leaf.leaf_type}) {
+            place.append(t);
+            place.push_back('\0');
+        }
+        auto it = decisions.find(place);
+        if (it != decisions.end()) return it->second;
+        const CompiledRule* rule = first_match(leaf);
+        if (decisions.size() < 100000) decisions.emplace(place, rule);  // bounded: odd inputs have odd places
+        return rule;
     }
 
     ScrubOptions scrub_options(int shift) {
@@ -371,7 +430,7 @@ private:
     }
 
     void record(const Leaf& leaf, Method method, std::string_view cls) {
-        out_.changes.push_back({path_text(leaf), method, std::string(cls)});
+        if (s_.options.record_changes) out_.changes.push_back({path_text(leaf), method, std::string(cls)});
         ++out_.counts[std::string(method_name(method))];
     }
 
@@ -379,6 +438,11 @@ private:
                   bool derived, const std::optional<DateTimeParts>& date = std::nullopt,
                   const std::optional<DateTimeParts>& new_date = std::nullopt) {
         const ValueKind kind = class_kind(cls);
+        if (s_.options.keep_originals)
+            s_.originals.push_back({std::string(text), std::string(leaf.raw), path_text(leaf), kind});
+        // A value already known with the same replacement adds nothing (feeds repeat values: one
+        // patient's name in many segments, the same timestamps); the known-value store is bounded.
+        if (!s_.first_time(cls, text, derived ? replacement : std::string_view("\x01masked"))) return;
         const std::string safe = derived ? std::string(replacement) : mask(text);
         s_.known.add(text, safe, kind);
         if (kind == ValueKind::name || kind == ValueKind::address || kind == ValueKind::text) {
@@ -406,14 +470,15 @@ private:
             if (new_date && new_date->precision >= DateTimePrecision::day) date_forms(*new_date, to);
             for (std::size_t k = 0; k < from.size(); ++k) s_.known.add(from[k], k < to.size() ? to[k] : mask(from[k]), ValueKind::date);
         }
-        if (s_.options.keep_originals) {
-            s_.originals.push_back({std::string(text), std::string(leaf.raw), path_text(leaf), kind});
-        }
     }
 
     void set(const Leaf& leaf, std::string_view text) {
+        const std::string raw = encode(text);
+        // By position first (no path to resolve); by path when that cannot be done.
+        if (editor_.set_raw_at(leaf.segment_index, leaf.field, leaf.repetition, leaf.component, leaf.subcomponent, raw))
+            return;
         const Path p = leaf.path();
-        if (auto st = editor_.set_raw(p, encode(text)); !st) {
+        if (auto st = editor_.set_raw(p, raw); !st) {
             if (auto cleared = editor_.clear(p); !cleared && failure_.ok()) failure_ = cleared.error();
             warn("edit-failed", fmt::format("{}: the replacement could not be written; the value was cleared",
                                             path_text(leaf)));
@@ -421,13 +486,16 @@ private:
     }
 
     void clear(const Leaf& leaf) {
+        if (editor_.clear_at(leaf.segment_index, leaf.field, leaf.repetition, leaf.component, leaf.subcomponent)) return;
         if (auto st = editor_.clear(leaf.path()); !st && failure_.ok()) failure_ = st.error();
     }
 
     std::string pseudonymise(std::string_view text, std::string_view cls) {
-        const Subkey& sk = s_.subkey(cls);
-        return outside_escapes(text, [&](std::string_view part) {
-            return whole_value_class(cls) ? pseudonym(sk, part) : pseudonym_words(sk, part);
+        return s_.remembered_pseudonym(cls, text, [&] {
+            const Subkey& sk = s_.subkey(cls);
+            return outside_escapes(text, [&](std::string_view part) {
+                return whole_value_class(cls) ? pseudonym(sk, part) : pseudonym_words(sk, part);
+            });
         });
     }
 

@@ -526,6 +526,37 @@ Status Editor::clear(const Path& path) {
     return Status::success();
 }
 
+Result<std::size_t> Editor::entry_at(std::size_t segment_index, int field) const {
+    if (segment_index >= entries_.size() || entries_[segment_index].original != segment_index)
+        return make_error("no-segment", fmt::format("segment {} is not where it was read", segment_index + 1));
+    if (entries_[segment_index].header && field <= 2)
+        return make_error("delimiter-field", "fields 1 and 2 of a header segment are its delimiters");
+    if (field < 1) return make_error("bad-path", "fields are numbered from 1");
+    const Delimiters& d = message_->delimiters();
+    if (!d.repetition || !d.component || !d.subcomponent)
+        return make_error("no-separator", "the message's MSH-2 lacks a separator: edit by path");
+    return segment_index;
+}
+
+Status Editor::set_raw_at(std::size_t segment_index, int field, int repetition, int component, int subcomponent,
+                          std::string_view raw) {
+    auto e = entry_at(segment_index, field);
+    if (!e) return e.error();
+    const Delimiters& d = message_->delimiters();
+    for (char c : raw)
+        if (c == d.field || c == d.repetition || c == d.component || c == d.subcomponent || c == '\r' || c == '\n')
+            return make_error("bad-value", "a leaf value must not hold a delimiter or a segment end");
+    write(*e, Spot{field, std::max(repetition, 1), std::max(component, 1), std::max(subcomponent, 1)}, raw);
+    return Status::success();
+}
+
+Status Editor::clear_at(std::size_t segment_index, int field, int repetition, int component, int subcomponent) {
+    auto e = entry_at(segment_index, field);
+    if (!e) return e.error();
+    clear_spot(*e, Spot{field, std::max(repetition, 1), std::max(component, 1), std::max(subcomponent, 1)});
+    return Status::success();
+}
+
 Status Editor::copy(const Path& from, const Path& to) { return transfer(from, to, false); }
 
 Status Editor::move(const Path& from, const Path& to) { return transfer(from, to, true); }

@@ -849,3 +849,29 @@ TEST_CASE("a hand-made path with impossible numbers is an error, not a crash") {
     CHECK(none.empty());
     CHECK_FALSE(ed.pending());
 }
+
+TEST_CASE("Editor::set_raw_at and clear_at: a leaf by position, as set_raw and clear by path") {
+    const std::string er7 = "MSH|^~\\&|A\rPID|1||123^^^H^MR~456^^^H^SS||DOE^JANE&X\rZPI|a\r";
+    Message by_position = parsed(er7), by_path = parsed(er7);
+    Editor a(by_position), b(by_path);
+    REQUIRE(a.set_raw_at(1, 3, 2, 1, 1, "999").ok());
+    REQUIRE(b.set_raw(path("PID-3[2].1.1"), "999").ok());
+    REQUIRE(a.set_raw_at(1, 5, 1, 2, 2, "Y").ok());
+    REQUIRE(b.set_raw(path("PID-5[1].2.2"), "Y").ok());
+    REQUIRE(a.clear_at(1, 5, 1, 1, 1).ok());
+    REQUIRE(b.clear(path("PID-5[1].1.1")).ok());
+    a.commit();
+    b.commit();
+    CHECK(by_position.to_er7() == by_path.to_er7());
+    CHECK(by_position.to_er7() == "MSH|^~\\&|A\rPID|1||123^^^H^MR~999^^^H^SS||^JANE&Y\rZPI|a\r");
+    // Refused: a delimiter in the value, MSH-1/2, a segment that is not there.
+    Message m = parsed(er7);
+    Editor e(m);
+    CHECK(e.set_raw_at(1, 3, 1, 1, 1, "1^2").error().code == "bad-value");
+    CHECK(e.set_raw_at(0, 2, 1, 1, 1, "x").error().code == "delimiter-field");
+    CHECK(e.set_raw_at(7, 3, 1, 1, 1, "x").error().code == "no-segment");
+    // After an insert, positions of the message as read no longer name the same segments.
+    REQUIRE(e.insert_segment(SegmentPosition::after("MSH"), "ZZZ|1").ok());
+    CHECK(e.set_raw_at(1, 1, 1, 1, 1, "b").error().code == "no-segment");
+    CHECK(e.set_raw_at(2, 1, 1, 1, 1, "b").error().code == "no-segment");
+}

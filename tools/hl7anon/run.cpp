@@ -27,6 +27,7 @@ std::string plural(std::uint64_t n, std::string_view one, std::string_view many)
 anon::AnonOptions anonymizer_options(const RunOptions& options) {
     anon::AnonOptions o;
     o.keep_originals = options.check;
+    o.record_changes = !options.report_file.empty();  // paths are formatted only for the report
     return o;
 }
 
@@ -331,7 +332,7 @@ bool Run::message(const std::string& name, std::string_view er7, std::uint64_t o
     if (!outcome) return false;
     if (collecting_) return true;
     ++messages_;
-    changes_ += outcome->changes.size();
+    for (const auto& [method, count] : outcome->counts) changes_ += count;
     text_hits_ += outcome->text_hits;
     for (Diagnostic w : outcome->warnings) {
         w.value.clear();  // never a value, even with --show-values: this is the de-identifier

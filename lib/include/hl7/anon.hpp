@@ -191,6 +191,9 @@ struct AnonOptions {
     std::size_t max_known_values = 200000;
     // Keep the originals of the last message for residue_check (hl7anon --check).
     bool keep_originals = false;
+    // List every change with its path in AnonOutcome::changes (hl7anon --report); the counts per
+    // method are kept either way.
+    bool record_changes = true;
 };
 
 // One change the anonymizer made: where and how, never what.

@@ -136,6 +136,15 @@ public:
     Status set_raw(const Path& path, std::string_view raw);
     Status set_null(const Path& path);
     Status clear(const Path& path);
+    // The same for one leaf named by position: the segment's index in the message as it was read
+    // (Leaf::segment_index of hl7/walk.hpp) and 1-based field, repetition, component, subcomponent.
+    // No path is resolved, so a caller rewriting thousands of walked leaves (hl7anon) does not look
+    // every segment up again. `raw` must hold no delimiter and no segment end. "no-segment" when the
+    // segment moved (an insert or remove came first), "delimiter-field" for MSH-1/MSH-2, "bad-value"
+    // for a raw value with a delimiter in it, "no-separator" when MSH-2 lacks one (edit by path then).
+    Status set_raw_at(std::size_t segment_index, int field, int repetition, int component, int subcomponent,
+                      std::string_view raw);
+    Status clear_at(std::size_t segment_index, int field, int repetition, int component, int subcomponent);
     Status copy(const Path& from, const Path& to);
     Status move(const Path& from, const Path& to);
 
@@ -180,6 +189,7 @@ private:
     Node* find_node(std::size_t entry, const Spot& spot) const;
     std::optional<std::string> read(std::size_t entry, const Spot& spot) const;
     void write(std::size_t entry, const Spot& spot, std::string_view raw);
+    Result<std::size_t> entry_at(std::size_t segment_index, int field) const;
     bool clear_spot(std::size_t entry, const Spot& spot);
     Node& tree(std::size_t entry) const;
     std::string_view entry_id(std::size_t entry) const;
