@@ -37,9 +37,9 @@ bool word_end(std::string_view text, std::size_t end) { return end >= text.size(
 // A separator that may stand between the digits of an identifier or phone number.
 bool is_digit_separator(char c) { return c == '-' || c == '.' || c == ' ' || c == '(' || c == ')' || c == '/'; }
 
-std::uint16_t bucket_key(char a, char b) {
-    return static_cast<std::uint16_t>((static_cast<unsigned char>(a) << 8) | static_cast<unsigned char>(b));
-}
+// Known values are matched whole up to this length; the words of a longer one are known on their
+// own (the anonymizer adds them), so text is still scrubbed word by word.
+constexpr std::size_t kLongestMatched = 96;
 
 }  // namespace
 
@@ -72,9 +72,9 @@ struct KnownValues::Impl {
     std::vector<Entry> entries;
     std::unordered_map<std::string, std::size_t> by_key;         // text entries, for de-duplication
     std::unordered_map<std::string, std::size_t> by_digits;      // digits entries
-    std::unordered_map<std::uint16_t, std::vector<std::size_t>> buckets;  // text entries by first two bytes
-    std::vector<std::size_t> single;  // text entries of one byte (never added: kept for safety)
+    std::size_t longest_text = 0;  // of the text keys, up to kLongestMatched
     std::size_t longest_digits = 0;
+    mutable std::string folded;    // match_at's scratch: the text from a word start, case folded
 
     bool full() const { return entries.size() >= max_values; }
 
@@ -85,7 +85,7 @@ struct KnownValues::Impl {
             return;
         }
         const std::size_t index = entries.size();
-        buckets[bucket_key(key[0], key[1])].push_back(index);
+        longest_text = std::min(kLongestMatched, std::max(longest_text, key.size()));
         by_key.emplace(key, index);
         entries.push_back({std::move(key), std::string(replacement), kind, false, tag});
     }
@@ -149,16 +149,16 @@ std::optional<KnownValues::Match> KnownValues::match_at(std::string_view text, s
     if (pos >= text.size() || !word_start(text, pos)) return std::nullopt;
     std::optional<Match> best;
     const Impl& im = *impl_;
-    if (pos + 1 < text.size() && !im.buckets.empty()) {
-        auto it = im.buckets.find(bucket_key(folded_at(text, pos), folded_at(text, pos + 1)));
-        if (it != im.buckets.end()) {
-            for (std::size_t index : it->second) {
-                const std::string& key = im.entries[index].key;
-                if (key.size() > text.size() - pos) continue;
-                if (best && key.size() <= best->end - best->begin) continue;
-                bool same = true;
-                for (std::size_t k = 2; k < key.size() && same; ++k) same = folded_at(text, pos + k) == key[k];
-                if (same && word_end(text, pos + key.size())) best = Match{pos, pos + key.size(), index, false};
+    if (pos + 1 < text.size() && !im.by_key.empty()) {
+        // One hash lookup per word end within reach, however many values are known (a bucket per
+        // first bytes grew with every date and number starting "20" and made logs quadratic).
+        std::string& f = im.folded;
+        f.clear();
+        const std::size_t limit = std::min(text.size(), pos + im.longest_text);
+        for (std::size_t e = pos; e < limit; ++e) {
+            f.push_back(folded_at(text, e));
+            if (f.size() >= 2 && word_end(text, e + 1)) {
+                if (auto it = im.by_key.find(f); it != im.by_key.end()) best = Match{pos, e + 1, it->second, false};
             }
         }
     }
