@@ -23,6 +23,7 @@ struct Binding {
     int occurrence = 1;
     int field = 0;  // 0: a segment binding
     int repetition = 1;
+    bool gone = false;  // a rule deleted or renamed the segment: the rest of the body skips it
 };
 
 // One value read for a text operation: where it is, its raw text, and its unescaped text.
@@ -105,6 +106,7 @@ private:
     bool run_rules(const std::vector<Rule>& rules) {
         for (const Rule& r : rules) {
             if (!run_rule(r)) return false;
+            if (std::any_of(scope_.begin(), scope_.end(), [](const Binding& b) { return b.gone; })) return true;
         }
         return true;
     }
@@ -446,7 +448,11 @@ private:
             editor_.find(all, found_);
             if (static_cast<std::size_t>(p.occurrence) > found_.size()) return true;  // absent: nothing to do
         }
-        return checked(r, r.op == Op::delete_segment ? editor_.remove(p) : editor_.rename(p, r.value));
+        if (!checked(r, r.op == Op::delete_segment ? editor_.remove(p) : editor_.rename(p, r.value))) return false;
+        for (Binding& b : scope_) {
+            if (b.segment == p.segment && (p.occurrence == Path::all || p.occurrence == b.occurrence)) b.gone = true;
+        }
+        return true;
     }
 
     // --- values ----------------------------------------------------------------------------------
@@ -462,6 +468,16 @@ private:
                 p.repetition = b.repetition;
                 p.repetition_given = true;
             }
+        }
+        return p;
+    }
+
+    // Reads follow hl7/path.hpp: a field without [rep] reads its first repetition (PID-3 = A holds for
+    // A~B), where an edit of the field would take all of it.
+    static Path first_repetition(Path p) {
+        if (p.field != 0 && !p.repetition_given) {
+            p.repetition = 1;
+            p.repetition_given = true;
         }
         return p;
     }
@@ -503,7 +519,7 @@ private:
     // The text of one value (the first the path names); empty when absent, empty or the HL7 null.
     bool read_one(const Rule& r, const Path& path, std::string& text) {
         std::vector<EditValue> found;
-        editor_.find(path, found);
+        editor_.find(first_repetition(path), found);
         text.clear();
         if (found.empty() || found.front().raw.empty() || is_null(found.front().raw)) return true;
         Value v;
@@ -584,7 +600,7 @@ private:
         default: break;
         }
         std::vector<EditValue> found;
-        editor_.find(resolve(c.path), found);
+        editor_.find(first_repetition(resolve(c.path)), found);
         if (found.empty()) found.emplace_back();  // absent reads as empty
         for (const auto& v : found) {
             std::string text;

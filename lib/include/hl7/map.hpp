@@ -158,7 +158,9 @@ private:
 //   each: SEG | PATH-F[*], do: [rules]      run the rules for each segment / repetition; inside,
 //                                           a path with that segment and no [occ] means the current
 //                                           segment (and with that field and no [rep], the current
-//                                           repetition); `when` is tested for each one
+//                                           repetition); `when` is tested for each one. A rule that
+//                                           deletes or renames the current segment ends the body
+//                                           for it
 //   include: FILE                           the file's rules here (its own `when` applies to them)
 //
 // Values in text operations (map, date, replace, substring, pad, truncate, concat, split, expr)
@@ -168,7 +170,9 @@ private:
 // Conditions: PATH (holds a value: neither absent, empty nor `""`), not PATH, PATH = "text",
 // PATH != "text", PATH in ["A", "B"], PATH not in [...], PATH = null (exactly the HL7 null `""`),
 // and, or, not, parentheses. Values may be quoted or bare words. `= ""` holds for absent, empty and
-// the HL7 null alike. With [*], = and in hold when any value does, != when none equals.
+// the HL7 null alike. With [*], = and in hold when any value does, != when none equals. As in
+// hl7/path.hpp, a field without [rep] read by a condition or an expression is its first repetition
+// (PID-3 = "A" holds for A~B); a composite value compares as its ER7 text.
 //
 // Expressions (expr:): PATH (its unescaped value; empty when absent, empty or `""`), "literal",
 // A + B (concatenation), A // B (A unless empty, else B), X | f (functions: upper, lower, trim,
