@@ -15,6 +15,8 @@ namespace {
 
 Diagnostic key_error(std::string text) { return make_error("bad-key", std::move(text)); }
 
+// Not cli::read_whole_file: the permissions are checked on the descriptor that is read, and the read
+// stops at 64 KiB (a key is 64 digits; --key-file /dev/zero must not read forever).
 Result<LoadedKey> from_file(const std::string& path, std::string origin) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_error("no-key", fmt::format("cannot open key file {}: {}", path, std::strerror(errno)));
